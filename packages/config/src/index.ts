@@ -1,0 +1,81 @@
+/**
+ * Configuration from the environment, as DESIGN.md names it: parsed and validated once at start-up, and a bad
+ * value stops the service with a message that names the variable.
+ *
+ * The local stack writes its connection settings to `.stack/env`; `loadStackEnv()` reads that file into
+ * `process.env` without overriding what the caller already set, so an explicit variable always wins.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+
+/** The repository root: this file lives at packages/config/src/. */
+export const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const stackEnvPath = `${projectRoot}.stack/env`;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads a dotenv file into `env`, keeping every variable `env` already has. Returns false if there is no file. */
+export function loadStackEnv(path = stackEnvPath, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (!existsSync(path)) return false;
+  for (const [name, value] of Object.entries(parseEnv(readFileSync(path, 'utf8')))) {
+    if (env[name] === undefined && value !== undefined) env[name] = value;
+  }
+  return true;
+}
+
+/** Parses `env` with a zod object schema whose keys are variable names; all problems are reported at once. */
+export function parseConfig<S extends z.ZodObject>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? '(environment)');
+    const given = env[name];
+    const shown = given === undefined ? 'not set' : `got ${JSON.stringify(redact(given))}`;
+    return `  ${name}: ${issue.message} (${shown})`;
+  });
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** Hides the password of a URL-shaped value so that configuration can be logged and shown in errors. */
+export function redact(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+}
+
+const emptyAsUnset = (value: unknown) => (value === '' ? undefined : value);
+
+/** Field builders for the variables DESIGN.md names, so every service validates them the same way. */
+export const env = {
+  port: (fallback: number) =>
+    z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).max(65535).default(fallback)),
+  positiveInt: (fallback: number) =>
+    z.preprocess(emptyAsUnset, z.coerce.number().int().positive().default(fallback)),
+  string: (fallback: string) => z.preprocess(emptyAsUnset, z.string().trim().min(1).default(fallback)),
+  url: (protocols: readonly string[]) =>
+    z
+      .string({ error: 'required' })
+      .refine(
+        (value) => URL.canParse(value) && protocols.includes(new URL(value).protocol),
+        `must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL`,
+      ),
+  /** `host:port[,host:port…]`, as KAFKA_BROKERS. */
+  hostPorts: () =>
+    z
+      .string({ error: 'required' })
+      .transform((value) => value.split(',').map((part) => part.trim()))
+      .refine(
+        (parts) => parts.every((part) => /^[^\s:]+:\d{1,5}$/.test(part)),
+        'must be host:port[,host:port…]',
+      ),
+  logLevel: () =>
+    z.preprocess(
+      emptyAsUnset,
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ),
+};

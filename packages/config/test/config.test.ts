@@ -1,0 +1,103 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConfigError, env, loadStackEnv, parseConfig, redact } from '../src/index.ts';
+
+const schema = z.object({
+  PORT: env.port(8080),
+  KAFKA_BROKERS: env.hostPorts(),
+  REDIS_URL: env.url(['redis:', 'rediss:']),
+  DEDUP_TTL_SECONDS: env.positiveInt(604_800),
+  LOG_LEVEL: env.logLevel(),
+});
+const valid = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://:secret@127.0.0.1:6379' };
+
+describe('parseConfig', () => {
+  it('applies defaults and coerces numbers', () => {
+    expect(parseConfig(schema, valid)).toEqual({
+      PORT: 8080,
+      KAFKA_BROKERS: ['127.0.0.1:9092'],
+      REDIS_URL: 'redis://:secret@127.0.0.1:6379',
+      DEDUP_TTL_SECONDS: 604_800,
+      LOG_LEVEL: 'info',
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(parseConfig(schema, { ...valid, PORT: '', LOG_LEVEL: '' })).toMatchObject({
+      PORT: 8080,
+      LOG_LEVEL: 'info',
+    });
+  });
+
+  it('splits a broker list', () => {
+    expect(parseConfig(schema, { ...valid, KAFKA_BROKERS: 'a:9092, b:9093' }).KAFKA_BROKERS).toEqual([
+      'a:9092',
+      'b:9093',
+    ]);
+  });
+
+  it.each([
+    ['PORT', '0'],
+    ['PORT', '70000'],
+    ['PORT', 'eighty'],
+    ['DEDUP_TTL_SECONDS', '-5'],
+    ['DEDUP_TTL_SECONDS', '1.5'],
+    ['KAFKA_BROKERS', 'localhost'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['REDIS_URL', 'not a url'],
+    ['LOG_LEVEL', 'loud'],
+  ])('rejects %s=%s naming the variable', (name, value) => {
+    expect(() => parseConfig(schema, { ...valid, [name]: value })).toThrow(
+      new RegExp(`^invalid configuration:\\n  ${name}: `),
+    );
+  });
+
+  it('reports every bad variable at once, and a missing one as not set', () => {
+    const error = (() => {
+      try {
+        parseConfig(schema, { PORT: 'x' });
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/PORT: .*\(got "x"\)/);
+    expect(message).toMatch(/KAFKA_BROKERS: required \(not set\)/);
+    expect(message).toMatch(/REDIS_URL: required \(not set\)/);
+  });
+
+  it('never shows a password in an error', () => {
+    expect(() => parseConfig(schema, { ...valid, REDIS_URL: 'http://:hunter2@host:1' })).toThrow(
+      /got "http:\/\/:\*\*\*@host:1"/,
+    );
+  });
+});
+
+describe('redact', () => {
+  it.each([
+    ['redis://:pw@127.0.0.1:6379', 'redis://:***@127.0.0.1:6379'],
+    ['amqp://tandem:p%40ss@127.0.0.1:5672', 'amqp://tandem:***@127.0.0.1:5672'],
+    ['127.0.0.1:9092', '127.0.0.1:9092'],
+    ['redis://127.0.0.1:6379', 'redis://127.0.0.1:6379'],
+  ])('%s → %s', (input, output) => {
+    expect(redact(input)).toBe(output);
+  });
+});
+
+describe('loadStackEnv', () => {
+  it('reads a dotenv file without overriding variables already set', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'tandem-config-')), 'env');
+    writeFileSync(file, '# comment\nKAFKA_BROKERS=127.0.0.1:9092\nREDIS_URL=redis://:a@127.0.0.1:6379\n');
+    const target: NodeJS.ProcessEnv = { REDIS_URL: 'redis://:mine@h:1' };
+    expect(loadStackEnv(file, target)).toBe(true);
+    expect(target).toEqual({ KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://:mine@h:1' });
+  });
+
+  it('returns false when there is no file', () => {
+    expect(loadStackEnv('/nonexistent/tandem/env', {})).toBe(false);
+  });
+});

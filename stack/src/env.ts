@@ -1,0 +1,26 @@
+import { writeFileSync } from 'node:fs';
+import { stackEnvPath } from '@tandem/config';
+import type { Secrets } from './secrets.ts';
+import { kafkaPort } from './servers/kafka.ts';
+import { rabbitmqUrl } from './servers/rabbitmq.ts';
+
+/** The connection settings DESIGN.md promises in `.stack/env`; `redis://` for both RESP servers. */
+export function connectionSettings(secrets: Secrets): Record<string, string> {
+  return {
+    KAFKA_BROKERS: `127.0.0.1:${kafkaPort}`,
+    RABBITMQ_URL: rabbitmqUrl(secrets),
+    REDIS_URL: `redis://:${encodeURIComponent(secrets.redisPassword)}@127.0.0.1:6379`,
+    VALKEY_URL: `redis://:${encodeURIComponent(secrets.valkeyPassword)}@127.0.0.1:6380`,
+  };
+}
+
+export function writeStackEnv(secrets: Secrets, path = stackEnvPath): void {
+  const lines = Object.entries(connectionSettings(secrets)).map(([name, value]) => `${name}=${value}`);
+  writeFileSync(
+    path,
+    `# Written by \`npm run stack:up\`: the local stack's connection settings.\n${lines.join('\n')}\n`,
+    {
+      mode: 0o600,
+    },
+  );
+}

@@ -1,0 +1,162 @@
+/**
+ * Each server of the local stack, reached with the client library the project uses for it, with the
+ * credentials `stack:up` wrote to `.stack/env`. Needs the stack running (`npm test` starts it).
+ */
+import { randomUUID } from 'node:crypto';
+import { loadStackEnv } from '@tandem/config';
+import amqp from 'amqplib';
+import { Redis } from 'ioredis';
+import { Redis as Valkey } from 'iovalkey';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureKafkaJars } from '../src/install.ts';
+import { brokerMetadataVersion, useKafkaJars } from '../src/servers/kafka.ts';
+
+let settings: { KAFKA_BROKERS: string; RABBITMQ_URL: string; REDIS_URL: string; VALKEY_URL: string };
+
+beforeAll(() => {
+  if (!loadStackEnv()) throw new Error('no .stack/env: start the local stack with `npm run stack:up`');
+  const { KAFKA_BROKERS, RABBITMQ_URL, REDIS_URL, VALKEY_URL } = process.env;
+  if (!KAFKA_BROKERS || !RABBITMQ_URL || !REDIS_URL || !VALKEY_URL)
+    throw new Error('.stack/env is incomplete');
+  settings = { KAFKA_BROKERS, RABBITMQ_URL, REDIS_URL, VALKEY_URL };
+});
+
+describe('Kafka', () => {
+  it('is a 4.1 broker by the metadata.version its ApiVersions reports', async () => {
+    useKafkaJars(await ensureKafkaJars(() => {}));
+    expect(await brokerMetadataVersion()).toMatch(/^4\.1-IV\d+$/);
+  }, 30_000);
+
+  it('takes a record from an idempotent producer and hands it to a consumer group', async () => {
+    const kafka = new Kafka({
+      clientId: 'stack-test',
+      brokers: settings.KAFKA_BROKERS.split(','),
+      logLevel: logLevel.ERROR,
+    });
+    const topic = `stack-test-${randomUUID()}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const consumer = kafka.consumer({ groupId: `${topic}-group` });
+    try {
+      await producer.connect();
+      const value = `hello ${randomUUID()}`;
+      const [ack] = await producer.send({ topic, acks: -1, messages: [{ key: 'GT', value }] });
+      expect(ack?.errorCode).toBe(0);
+
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      const received = new Promise<string>((resolve) => {
+        void consumer.run({ eachMessage: async ({ message }) => resolve(String(message.value)) });
+      });
+      expect(await received).toBe(value);
+    } finally {
+      await consumer.disconnect();
+      await producer.disconnect();
+      await admin.deleteTopics({ topics: [topic] });
+      await admin.disconnect();
+    }
+  }, 60_000);
+});
+
+describe('RabbitMQ', () => {
+  it('is the Debian RabbitMQ server and confirms a persistent message that a consumer then receives', async () => {
+    const connection = await amqp.connect(settings.RABBITMQ_URL);
+    try {
+      expect(connection.connection.serverProperties.product).toBe('RabbitMQ');
+      expect(connection.connection.serverProperties.version).toMatch(/^3\.\d+\.\d+$/);
+      const channel = await connection.createConfirmChannel();
+      const queue = `stack-test-${randomUUID()}`;
+      await channel.assertQueue(queue, { durable: true, autoDelete: true });
+      const body = randomUUID();
+      channel.sendToQueue(queue, Buffer.from(body), { persistent: true });
+      await channel.waitForConfirms();
+      const received = new Promise<string>((resolve) => {
+        void channel.consume(queue, (message) => {
+          if (!message) return;
+          channel.ack(message);
+          resolve(message.content.toString());
+        });
+      });
+      expect(await received).toBe(body);
+      await channel.close();
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('has no guest user: only the dedicated user gets in', async () => {
+    const url = new URL(settings.RABBITMQ_URL);
+    expect(url.username).not.toBe('guest');
+    url.username = 'guest';
+    url.password = 'guest';
+    await expect(amqp.connect(url.toString())).rejects.toThrow(/ACCESS_REFUSED|403/);
+  });
+});
+
+describe.each([
+  { name: 'Redis', url: () => settings.REDIS_URL, open: (url: string) => new Redis(url), product: undefined },
+  {
+    name: 'Valkey',
+    url: () => settings.VALKEY_URL,
+    open: (url: string) => new Valkey(url),
+    product: 'valkey',
+  },
+])('$name', ({ url, open, product }) => {
+  let client: Redis | Valkey;
+  beforeAll(() => {
+    client = open(url());
+  });
+  afterAll(() => client.disconnect());
+
+  it('writes and reads back a value', async () => {
+    const key = `stack-test:${randomUUID()}`;
+    await client.set(key, 'Lluvioso', 'EX', 60);
+    expect(await client.get(key)).toBe('Lluvioso');
+    await client.del(key);
+  });
+
+  it('is the server it claims to be (INFO server)', async () => {
+    const info = await client.info('server');
+    const serverName = /^server_name:(\S+)/m.exec(info)?.[1];
+    expect(serverName).toBe(product);
+    if (product === 'valkey') expect(info).toMatch(/^valkey_version:8\./m);
+    else expect(info).toMatch(/^redis_version:\d+\./m);
+  });
+
+  it('refuses a client without the password', async () => {
+    const { port } = new URL(url());
+    const anonymous = open(`redis://127.0.0.1:${port}`);
+    anonymous.on('error', () => {});
+    try {
+      await expect(anonymous.get('anything')).rejects.toThrow(/NOAUTH/);
+    } finally {
+      anonymous.disconnect();
+    }
+  });
+});
+
+describe('Redis and Valkey', () => {
+  it('are distinct servers on their own ports', async () => {
+    const redis = new Redis(settings.REDIS_URL);
+    const valkey = new Valkey(settings.VALKEY_URL);
+    try {
+      expect(new URL(settings.REDIS_URL).port).toBe('6379');
+      expect(new URL(settings.VALKEY_URL).port).toBe('6380');
+      const key = `stack-test:${randomUUID()}`;
+      await redis.set(key, 'only in redis', 'EX', 60);
+      expect(await valkey.exists(key)).toBe(0);
+      await redis.del(key);
+      const [redisId, valkeyId] = await Promise.all([redis.info('server'), valkey.info('server')]).then(
+        (infos) => infos.map((info) => /^run_id:(\S+)/m.exec(info)?.[1]),
+      );
+      expect(redisId).toBeDefined();
+      expect(redisId).not.toBe(valkeyId);
+    } finally {
+      redis.disconnect();
+      valkey.disconnect();
+    }
+  });
+});

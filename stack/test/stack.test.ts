@@ -1,0 +1,75 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { connectionSettings, writeStackEnv } from '../src/env.ts';
+import { findMirror, kafkaVersion } from '../src/install.ts';
+import { loadOrCreateSecrets } from '../src/secrets.ts';
+
+const deb822 = `Types: deb
+URIs: http://mirror.example/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://mirror.example/debian-security
+Suites: bookworm-security
+Components: main
+`;
+
+describe('findMirror', () => {
+  it('finds the deb822 source whose suite is the release itself', () => {
+    expect(findMirror(deb822, 'bookworm')).toEqual({
+      uri: 'http://mirror.example/debian',
+      signedBy: '/usr/share/keyrings/debian-archive-keyring.gpg',
+    });
+  });
+
+  it('reads one-line sources.list entries, with options', () => {
+    const list = '# comment\ndeb [signed-by=/k.gpg arch=amd64] http://m.example/debian bookworm main\n';
+    expect(findMirror(list, 'bookworm')).toEqual({ uri: 'http://m.example/debian', signedBy: '/k.gpg' });
+    expect(findMirror('deb http://m.example/debian bookworm main contrib', 'bookworm')).toEqual({
+      uri: 'http://m.example/debian',
+    });
+  });
+
+  it('does not take a security or updates suite for the release', () => {
+    expect(
+      findMirror('deb http://m.example/debian-security bookworm-security main', 'bookworm'),
+    ).toBeUndefined();
+    expect(findMirror(deb822, 'trixie')).toBeUndefined();
+  });
+});
+
+describe('secrets and .stack/env', () => {
+  it('generates passwords once and keeps them private', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tandem-stack-')), 'secrets.json');
+    const first = loadOrCreateSecrets(path);
+    expect(first.redisPassword).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(new Set([first.redisPassword, first.valkeyPassword, first.rabbitmqPassword]).size).toBe(3);
+    expect(loadOrCreateSecrets(path)).toEqual(first);
+    expect(statSync(path).mode & 0o077).toBe(0);
+  });
+
+  it('writes the four connection settings of DESIGN.md, redis:// for both RESP servers', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-stack-'));
+    const secrets = loadOrCreateSecrets(join(dir, 'secrets.json'));
+    writeStackEnv(secrets, join(dir, 'env'));
+    const text = readFileSync(join(dir, 'env'), 'utf8');
+    expect(text).toContain('KAFKA_BROKERS=127.0.0.1:9092\n');
+    expect(text).toContain(`RABBITMQ_URL=amqp://tandem:${secrets.rabbitmqPassword}@127.0.0.1:5672\n`);
+    expect(text).toContain(`REDIS_URL=redis://:${secrets.redisPassword}@127.0.0.1:6379\n`);
+    expect(text).toContain(`VALKEY_URL=redis://:${secrets.valkeyPassword}@127.0.0.1:6380\n`);
+    expect(Object.keys(connectionSettings(secrets))).toEqual([
+      'KAFKA_BROKERS',
+      'RABBITMQ_URL',
+      'REDIS_URL',
+      'VALKEY_URL',
+    ]);
+  });
+
+  it('pins a Kafka 4.1.x release in the pom', () => {
+    expect(kafkaVersion()).toMatch(/^4\.1\.\d+$/);
+  });
+});
