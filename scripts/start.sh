@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `npm start`: the whole system on the local stack.
+# `npm start`: the local stack (installed and started if needed), then the four services under a supervisor.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 node stack/src/cli.ts up
-node stack/src/cli.ts status
+exec node stack/src/system.ts

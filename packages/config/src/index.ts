@@ -79,3 +79,18 @@ export const env = {
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     ),
 };
+
+/**
+ * A service's start-up: `.stack/env` under the environment, then the schema; a bad value ends the process with
+ * exit code 2 and a message naming each variable, before anything connects anywhere.
+ */
+export function loadServiceConfig<S extends z.ZodObject>(service: string, schema: S): z.output<S> {
+  loadStackEnv();
+  try {
+    return parseConfig(schema);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`${service}: ${error.message}`);
+    process.exit(2);
+  }
+}

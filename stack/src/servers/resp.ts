@@ -37,6 +37,8 @@ function respServer(flavour: RespFlavour): LocalServer {
           `dir ${dirs.data}`,
           'appendonly yes',
           'appendfsync everysec',
+          // The idempotency records are the only keys with a TTL: an eviction policy would drop them first.
+          'maxmemory-policy noeviction',
           'daemonize no',
           'logfile ""',
           '',

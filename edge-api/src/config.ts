@@ -1,0 +1,23 @@
+/** The edge's configuration, from the environment (DESIGN.md "Names"); a bad value names the variable. */
+import { env, parseConfig } from '@tandem/config';
+import { z } from 'zod';
+
+export const configSchema = z.object({
+  PORT: env.port(8080),
+  /** `host:port` of the ingest; in Kubernetes a headless Service name, resolved with round_robin. */
+  INGEST_ADDR: env
+    .string('127.0.0.1:50051')
+    .refine((value) => /^[^\s/]+:\d{1,5}$/.test(value), 'must be host:port'),
+  LOG_LEVEL: env.logLevel(),
+  /** Deadline of every gRPC call to the ingest. */
+  INGEST_DEADLINE_MS: env.positiveInt(5_000),
+  /** Submits awaiting the ingest at once before requests are answered 429. */
+  MAX_IN_FLIGHT: env.positiveInt(2_048),
+});
+
+export type EdgeConfig = z.output<typeof configSchema>;
+
+/** Throws a ConfigError naming every bad variable. */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): EdgeConfig {
+  return parseConfig(configSchema, environment);
+}

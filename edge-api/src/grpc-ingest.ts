@@ -1,0 +1,175 @@
+/**
+ * The IngestGateway over gRPC: one WeatherService client, built once, shared by every request.
+ *
+ * - `dns:///host:port` with round_robin: in Kubernetes INGEST_ADDR names a headless Service, so the client resolves
+ *   every ingest pod and spreads calls over them (the ingest's max_connection_age makes it re-resolve as pods come
+ *   and go). Keepalive pings find dead connections between calls.
+ * - A deadline on every call; the caller's AbortSignal cancels the call.
+ * - One message → ProcessTweet (the original RPC), several → ProcessTweetBatch (all-or-nothing, ids in order).
+ * - gRPC status → IngestError kind: UNAVAILABLE → unavailable, DEADLINE_EXCEEDED → deadline, RESOURCE_EXHAUSTED →
+ *   overloaded, INVALID_ARGUMENT → invalid, `success: false` → unavailable (a broker did not confirm), and every
+ *   other status (INTERNAL, UNKNOWN, UNIMPLEMENTED, …) → unavailable: the edge cannot tell whether the ingest
+ *   published, and a retry with the same ids is safe.
+ */
+import {
+  type ChannelOptions,
+  type ClientUnaryCall,
+  credentials,
+  type ServiceError,
+  status,
+} from '@grpc/grpc-js';
+import {
+  loadWeatherPackage,
+  type WeatherBatchResponse__Output,
+  type WeatherResponse__Output,
+  type WeatherServiceClient,
+  type WeatherTweet,
+} from '@tandem/proto';
+import { IngestError, type IngestGateway, type IngestMessage } from './ingest.ts';
+
+export interface GrpcIngestOptions {
+  /** `host:port` (INGEST_ADDR), resolved through DNS; a target with its own scheme (`dns:`, `ipv4:`, `unix:`) as is. */
+  address: string;
+  /** Deadline of every ProcessTweet / ProcessTweetBatch call. */
+  deadlineMs?: number;
+  /** How long `isReady()` waits for a connection. */
+  readyTimeoutMs?: number;
+  keepaliveTimeMs?: number;
+  keepaliveTimeoutMs?: number;
+  /** Extra channel options, merged over the defaults. */
+  channelOptions?: ChannelOptions;
+}
+
+export const grpcIngestDefaults = Object.freeze({
+  deadlineMs: 5_000,
+  readyTimeoutMs: 1_000,
+  keepaliveTimeMs: 30_000,
+  keepaliveTimeoutMs: 10_000,
+});
+
+/** The gRPC target for an address: `dns:///` unless it already names a resolver scheme. */
+export function ingestTarget(address: string): string {
+  return /^(dns|ipv4|ipv6|unix|unix-abstract|vsock):/.test(address) ? address : `dns:///${address}`;
+}
+
+export class GrpcIngestGateway implements IngestGateway {
+  readonly #client: WeatherServiceClient;
+  readonly #deadlineMs: number;
+  readonly #readyTimeoutMs: number;
+  #closed = false;
+
+  constructor(options: GrpcIngestOptions) {
+    const settings = { ...grpcIngestDefaults, ...stripUndefined(options) };
+    this.#deadlineMs = settings.deadlineMs;
+    this.#readyTimeoutMs = settings.readyTimeoutMs;
+    const { WeatherService } = loadWeatherPackage().weather;
+    this.#client = new WeatherService(ingestTarget(options.address), credentials.createInsecure(), {
+      'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+      'grpc.keepalive_time_ms': settings.keepaliveTimeMs,
+      'grpc.keepalive_timeout_ms': settings.keepaliveTimeoutMs,
+      'grpc.keepalive_permit_without_calls': 1,
+      ...options.channelOptions,
+    });
+  }
+
+  async submit(messages: readonly IngestMessage[], signal?: AbortSignal): Promise<void> {
+    if (messages.length === 0) return;
+    if (signal?.aborted) throw abortError(signal);
+    if (this.#closed) throw new IngestError('unavailable', 'the ingest gateway is closed');
+    const tweets = messages.map(toTweet);
+    const [first] = tweets;
+    if (tweets.length === 1 && first !== undefined) {
+      const response = await this.#call<WeatherResponse__Output>(signal, (options, callback) =>
+        this.#client.ProcessTweet(first, options, callback),
+      );
+      if (!response.success) {
+        throw new IngestError('unavailable', `ingest did not accept: ${response.message}`);
+      }
+    } else {
+      const response = await this.#call<WeatherBatchResponse__Output>(signal, (options, callback) =>
+        this.#client.ProcessTweetBatch({ tweets }, options, callback),
+      );
+      if (!response.success) {
+        throw new IngestError('unavailable', `ingest did not accept the batch: ${response.message}`);
+      }
+    }
+  }
+
+  isReady(): Promise<boolean> {
+    // After close() grpc-js may still report the last state (READY), so the gateway keeps its own flag.
+    if (this.#closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      try {
+        this.#client.waitForReady(Date.now() + this.#readyTimeoutMs, (error) => resolve(error === undefined));
+      } catch {
+        resolve(false); // the client was closed
+      }
+    });
+  }
+
+  /** Closes the channel; calls in flight fail with CANCELLED/UNAVAILABLE. */
+  close(): void {
+    this.#closed = true;
+    this.#client.close();
+  }
+
+  #call<T>(
+    signal: AbortSignal | undefined,
+    start: (
+      options: { deadline: Date },
+      callback: (error: ServiceError | null, response?: T) => void,
+    ) => ClientUnaryCall,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let call: ClientUnaryCall;
+      const onAbort = () => call.cancel();
+      try {
+        call = start({ deadline: new Date(Date.now() + this.#deadlineMs) }, (error, response) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (error) reject(toIngestError(error, signal));
+          else if (response === undefined) reject(new IngestError('unavailable', 'ingest sent no response'));
+          else resolve(response);
+        });
+      } catch (error) {
+        // grpc-js throws synchronously, e.g. on a channel closed meanwhile.
+        reject(
+          new IngestError('unavailable', `the call could not start: ${(error as Error).message}`, {
+            cause: error,
+          }),
+        );
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+function toTweet(message: IngestMessage): WeatherTweet {
+  const { description, country, weather, id } = message;
+  return { description, country, weather, id };
+}
+
+/** A gRPC failure as the edge answers it; exported for its tests. */
+export function toIngestError(error: ServiceError, signal?: AbortSignal): IngestError {
+  // Our own cancellation: keep the caller's reason (its deadline, or its client gone).
+  if (error.code === status.CANCELLED && signal?.aborted) return abortError(signal);
+  const kind =
+    error.code === status.DEADLINE_EXCEEDED
+      ? 'deadline'
+      : error.code === status.RESOURCE_EXHAUSTED
+        ? 'overloaded'
+        : error.code === status.INVALID_ARGUMENT
+          ? 'invalid'
+          : 'unavailable';
+  return new IngestError(kind, `${status[error.code] ?? error.code}: ${error.details}`, { cause: error });
+}
+
+function abortError(signal: AbortSignal): IngestError {
+  return signal.reason instanceof IngestError
+    ? signal.reason
+    : new IngestError('unavailable', 'the call was cancelled', { cause: signal.reason });
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

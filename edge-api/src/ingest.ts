@@ -1,0 +1,47 @@
+/**
+ * What the HTTP edge needs from the ingest, and nothing more: hand over validated messages, say whether it can.
+ * The app depends on this interface only; `index.ts` chooses the gRPC implementation, tests an in-memory one.
+ */
+import type { MessageInput } from '@tandem/message';
+
+/** A validated, normalised message that already has its idempotency id (the client's or a new UUIDv7). */
+export type IngestMessage = MessageInput & { id: string };
+
+export interface IngestGateway {
+  /**
+   * Resolves only once the ingest accepted every message (DESIGN.md: durably in both brokers); all-or-nothing from
+   * the caller's view. Rejects with an `IngestError` for every failure it understands. Several messages may share an
+   * id: the ingest and the counters are idempotent, so the gateway passes them on as they are, in order.
+   * An aborted `signal` cancels the call (the messages may or may not have been accepted; a retry is safe).
+   */
+  submit(messages: readonly IngestMessage[], signal?: AbortSignal): Promise<void>;
+  /** Whether the ingest can be reached now. Resolves false rather than rejecting; answers within about a second. */
+  isReady(): Promise<boolean>;
+}
+
+/**
+ * Why a submit failed, as the HTTP edge answers it:
+ * - `unavailable`: the ingest or a broker is down, or it did not confirm → 503 with Retry-After.
+ * - `overloaded`: the ingest refused for load (RESOURCE_EXHAUSTED) → 429 with Retry-After.
+ * - `invalid`: the ingest rejected the content (should not happen after the edge validated) → 400.
+ * - `deadline`: no answer within the deadline → 503 with Retry-After.
+ * In every case but `invalid`, the messages may have been accepted anyway; a retry with the same ids is safe.
+ */
+export type IngestErrorKind = 'unavailable' | 'overloaded' | 'invalid' | 'deadline';
+
+export class IngestError extends Error {
+  override name = 'IngestError';
+  readonly kind: IngestErrorKind;
+  /** A hint for the Retry-After header, when the ingest gave one. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    kind: IngestErrorKind,
+    message: string,
+    options: { cause?: unknown; retryAfterSeconds?: number } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.kind = kind;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}

@@ -1,0 +1,45 @@
+// An in-memory IngestGateway for the HTTP tests: records every submit, and fails, stalls or reports unready on demand.
+import { IngestError, type IngestErrorKind, type IngestGateway, type IngestMessage } from '../src/ingest.ts';
+
+export class MemoryIngest implements IngestGateway {
+  /** Every accepted submit, in order, as the app handed it over. */
+  readonly submitted: IngestMessage[][] = [];
+  /** The signals the app passed, to check cancellation. */
+  readonly signals: (AbortSignal | undefined)[] = [];
+  ready = true;
+  /** When set, every submit fails with this kind. */
+  failWith: IngestErrorKind | undefined;
+  retryAfterSeconds: number | undefined;
+  /** When set, submits wait for `release()` (or their signal) before settling. */
+  stall = false;
+  #waiting: (() => void)[] = [];
+
+  async submit(messages: readonly IngestMessage[], signal?: AbortSignal): Promise<void> {
+    this.signals.push(signal);
+    if (this.stall) {
+      await new Promise<void>((resolve, reject) => {
+        this.#waiting.push(resolve);
+        signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+    }
+    if (this.failWith) {
+      throw new IngestError(this.failWith, `test: ${this.failWith}`, {
+        retryAfterSeconds: this.retryAfterSeconds,
+      });
+    }
+    this.submitted.push(messages.map((message) => ({ ...message })));
+  }
+
+  async isReady(): Promise<boolean> {
+    return this.ready;
+  }
+
+  /** Lets every stalled submit finish. */
+  release(): void {
+    for (const resolve of this.#waiting.splice(0)) resolve();
+  }
+
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+}

@@ -1,0 +1,22 @@
+import { env } from '@tandem/config';
+import { z } from 'zod';
+
+export const configSchema = z.object({
+  PORT: env.port(50051),
+  METRICS_PORT: env.port(9464),
+  KAFKA_BROKERS: env.hostPorts(),
+  KAFKA_TOPIC: env.string('message'),
+  /** Partitions of the topic when the ingest creates it (an existing topic is left as it is). */
+  KAFKA_PARTITIONS: env.positiveInt(6),
+  RABBITMQ_URL: env.url(['amqp:', 'amqps:']),
+  RABBITMQ_QUEUE: env.string('message'),
+  /** How long a publisher waits to gather concurrent messages into one broker request (ms); 0 = next tick. */
+  PUBLISH_LINGER_MS: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(0).default(0),
+  ),
+  PUBLISH_MAX_BATCH: env.positiveInt(500),
+  /** Messages being published at once before new calls get RESOURCE_EXHAUSTED (the edge answers 429). */
+  MAX_IN_FLIGHT: env.positiveInt(20_000),
+  LOG_LEVEL: env.logLevel(),
+});

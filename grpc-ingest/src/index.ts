@@ -1,0 +1,41 @@
+import { createKafkaPublisher, createRabbitPublisher, ensureKafkaTopic } from '@tandem/brokers';
+import { loadServiceConfig, redact } from '@tandem/config';
+import { createLogger, onShutdown, startMetricsServer } from '@tandem/service';
+import { bind, createIngestServer, shutdown } from './app.ts';
+import { configSchema } from './config.ts';
+
+const config = loadServiceConfig('grpc-ingest', configSchema);
+const logger = createLogger('grpc-ingest', config.LOG_LEVEL);
+
+await ensureKafkaTopic({
+  brokers: config.KAFKA_BROKERS,
+  topic: config.KAFKA_TOPIC,
+  partitions: config.KAFKA_PARTITIONS,
+});
+const batching = { lingerMs: config.PUBLISH_LINGER_MS, maxBatch: config.PUBLISH_MAX_BATCH };
+const kafka = await createKafkaPublisher({
+  brokers: config.KAFKA_BROKERS,
+  topic: config.KAFKA_TOPIC,
+  clientId: 'grpc-ingest',
+  ...batching,
+});
+const rabbitmq = await createRabbitPublisher({ url: config.RABBITMQ_URL, queue: config.RABBITMQ_QUEUE });
+
+const server = createIngestServer({ publishers: { kafka, rabbitmq }, maxInFlight: config.MAX_IN_FLIGHT });
+const port = await bind(server, `0.0.0.0:${config.PORT}`);
+const metrics = await startMetricsServer(config.METRICS_PORT);
+logger.info(
+  {
+    port,
+    metricsPort: config.METRICS_PORT,
+    kafka: config.KAFKA_BROKERS,
+    rabbitmq: redact(config.RABBITMQ_URL),
+  },
+  'grpc-ingest listening',
+);
+
+onShutdown(logger, async () => {
+  await shutdown(server, 15_000);
+  await Promise.all([kafka.close(), rabbitmq.close()]);
+  metrics.close();
+});

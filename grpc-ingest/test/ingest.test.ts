@@ -1,0 +1,177 @@
+/**
+ * The ingest's RPCs in-process over real gRPC, with recording publishers in place of the brokers (the real
+ * brokers are exercised by the broker conformance suite and the end-to-end tests).
+ */
+import { credentials, type Server, status } from '@grpc/grpc-js';
+import type { Envelope, Publisher } from '@tandem/brokers';
+import { decodeMessage } from '@tandem/message';
+import { loadWeatherPackage, type WeatherServiceClient } from '@tandem/proto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bind, createIngestServer, shutdown } from '../src/app.ts';
+
+class RecordingPublisher implements Publisher {
+  published: Envelope[] = [];
+  ready = true;
+  failWith: Error | undefined;
+  release: Promise<void> = Promise.resolve();
+  async publish(envelopes: readonly Envelope[]): Promise<void> {
+    await this.release;
+    if (this.failWith) throw this.failWith;
+    this.published.push(...envelopes);
+  }
+  isReady(): boolean {
+    return this.ready;
+  }
+  async close(): Promise<void> {}
+}
+
+let server: Server;
+let client: WeatherServiceClient;
+let kafka: RecordingPublisher;
+let rabbitmq: RecordingPublisher;
+const now = 1_763_700_000_000;
+
+beforeEach(async () => {
+  kafka = new RecordingPublisher();
+  rabbitmq = new RecordingPublisher();
+  server = createIngestServer({ publishers: { kafka, rabbitmq }, maxInFlight: 10, now: () => now });
+  const port = await bind(server, '127.0.0.1:0');
+  client = new (loadWeatherPackage().weather.WeatherService)(
+    `127.0.0.1:${port}`,
+    credentials.createInsecure(),
+  );
+});
+
+afterEach(async () => {
+  client.close();
+  await shutdown(server, 1000);
+});
+
+const deadline = () => ({ deadline: Date.now() + 5000 });
+type Tweet = { description?: string; country?: string; weather?: string; id?: string };
+
+function processTweet(tweet: Tweet) {
+  return new Promise<{ success: boolean; message: string; id: string }>((resolve, reject) =>
+    client.ProcessTweet(tweet, deadline(), (error, response) =>
+      error || !response ? reject(error) : resolve(response),
+    ),
+  );
+}
+
+function processBatch(tweets: Tweet[]) {
+  return new Promise<{ success: boolean; ids: string[] }>((resolve, reject) =>
+    client.ProcessTweetBatch({ tweets }, deadline(), (error, response) =>
+      error || !response ? reject(error) : resolve(response),
+    ),
+  );
+}
+
+describe('ProcessTweet', () => {
+  it('publishes the normalised message with an id and accepted-at time to both brokers, then answers success', async () => {
+    const response = await processTweet({
+      description: ' Está lloviendo ',
+      country: 'gt',
+      weather: 'Lluvioso',
+    });
+    expect(response.success).toBe(true);
+    expect(response.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
+    for (const broker of [kafka, rabbitmq]) {
+      expect(broker.published).toHaveLength(1);
+      expect(broker.published[0]?.id).toBe(response.id);
+      expect(decodeMessage(broker.published[0]?.payload ?? Buffer.alloc(0))).toEqual({
+        id: response.id,
+        description: 'Está lloviendo',
+        country: 'GT',
+        weather: 'Rainy',
+        acceptedAt: now,
+      });
+    }
+  });
+
+  it("keeps the client's id", async () => {
+    const response = await processTweet({
+      description: 'Sol',
+      country: 'SV',
+      weather: 'Sunny',
+      id: 'order-42',
+    });
+    expect(response.id).toBe('order-42');
+    expect(kafka.published[0]?.id).toBe('order-42');
+  });
+
+  it('refuses invalid input with INVALID_ARGUMENT naming the field, and publishes nothing', async () => {
+    await expect(processTweet({ description: 'x', country: 'G7', weather: 'Sunny' })).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/country/),
+    });
+    await expect(processTweet({ description: 'x', country: 'GT', weather: 'Snowy' })).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/weather/),
+    });
+    expect(kafka.published).toEqual([]);
+    expect(rabbitmq.published).toEqual([]);
+  });
+
+  it('answers UNAVAILABLE when one broker does not confirm', async () => {
+    rabbitmq.failWith = new Error('channel closed');
+    await expect(processTweet({ description: 'x', country: 'GT', weather: 'Sunny' })).rejects.toMatchObject({
+      code: status.UNAVAILABLE,
+      details: expect.stringMatching(/rabbitmq.*retry with the same id/),
+    });
+  });
+
+  it('fails fast with UNAVAILABLE when a broker is not connected, publishing nowhere', async () => {
+    kafka.ready = false;
+    await expect(processTweet({ description: 'x', country: 'GT', weather: 'Sunny' })).rejects.toMatchObject({
+      code: status.UNAVAILABLE,
+      details: expect.stringMatching(/kafka/),
+    });
+    expect(rabbitmq.published).toEqual([]);
+  });
+
+  it('refuses work beyond its in-flight limit with RESOURCE_EXHAUSTED', async () => {
+    let release = () => {};
+    kafka.release = new Promise((resolve) => {
+      release = resolve;
+    });
+    const held = processBatch(
+      Array.from({ length: 10 }, () => ({ description: 'x', country: 'GT', weather: 'Sunny' })),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await expect(processTweet({ description: 'x', country: 'GT', weather: 'Sunny' })).rejects.toMatchObject({
+      code: status.RESOURCE_EXHAUSTED,
+    });
+    release();
+    await expect(held).resolves.toMatchObject({ success: true });
+  });
+});
+
+describe('ProcessTweetBatch', () => {
+  it('publishes every message of the batch in one call per broker and returns the ids in order', async () => {
+    const response = await processBatch([
+      { description: 'a', country: 'GT', weather: 'Soleado', id: 'first' },
+      { description: 'b', country: 'MX', weather: 'Nublado' },
+    ]);
+    expect(response.ids[0]).toBe('first');
+    expect(response.ids).toHaveLength(2);
+    expect(kafka.published.map((e) => e.id)).toEqual(response.ids);
+    expect(rabbitmq.published.map((e) => decodeMessage(e.payload).weather)).toEqual(['Sunny', 'Cloudy']);
+  });
+
+  it('is all-or-nothing: one invalid message refuses the whole batch', async () => {
+    await expect(
+      processBatch([
+        { description: 'ok', country: 'GT', weather: 'Sunny' },
+        { description: '', country: 'GT', weather: 'Sunny' },
+      ]),
+    ).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/\[1\]\.description/),
+    });
+    expect(kafka.published).toEqual([]);
+  });
+
+  it('refuses an empty batch', async () => {
+    await expect(processBatch([])).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+  });
+});

@@ -1,0 +1,42 @@
+export type {
+  BatchHandler,
+  BrokerFeatures,
+  Delivery,
+  Envelope,
+  Publisher,
+  PublisherOptions,
+  Subscriber,
+  SubscriberOptions,
+} from './contract.ts';
+export { BrokerUnavailableError } from './errors.ts';
+export { kafkaFeatures, memoryFeatures, rabbitFeatures } from './features.ts';
+export { type KafkaGroupBacklogOptions, kafkaGroupBacklog } from './kafka/backlog.ts';
+export type { KafkaClientOptions } from './kafka/client.ts';
+export {
+  createKafkaPublisher,
+  type KafkaPublisher,
+  type KafkaPublisherOptions,
+  type KafkaPublisherStats,
+  kafkaPublisherDefaults,
+} from './kafka/publisher.ts';
+export {
+  createKafkaSubscriber,
+  HandlerRejectedError,
+  type KafkaSubscriberOptions,
+  kafkaSubscriberDefaults,
+} from './kafka/subscriber.ts';
+export { type EnsureKafkaTopicOptions, ensureKafkaTopic } from './kafka/topic.ts';
+export type { BrokerLogger } from './logger.ts';
+export { createMemoryBroker, type MemoryBroker, type MemorySubscriberOptions } from './memory/broker.ts';
+export { type RabbitQueueBacklogOptions, rabbitQueueBacklog } from './rabbitmq/backlog.ts';
+export type { RabbitConnectionOptions, RabbitQueueOptions } from './rabbitmq/connection.ts';
+export {
+  createRabbitPublisher,
+  type RabbitPublisherOptions,
+  rabbitPublisherDefaults,
+} from './rabbitmq/publisher.ts';
+export {
+  createRabbitSubscriber,
+  type RabbitSubscriberOptions,
+  rabbitSubscriberDefaults,
+} from './rabbitmq/subscriber.ts';

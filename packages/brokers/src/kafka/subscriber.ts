@@ -1,0 +1,160 @@
+import type { BatchHandler, Delivery, Subscriber, SubscriberOptions } from '../contract.ts';
+import { stderrLogger } from '../logger.ts';
+import { groupLag } from './backlog.ts';
+import { createKafkaClient, type KafkaClientOptions } from './client.ts';
+
+export interface KafkaSubscriberOptions extends SubscriberOptions, KafkaClientOptions {
+  topic: string;
+  groupId: string;
+  /**
+   * Longest a fetch waits on the broker for new records (ms). A fetch in flight is finished before close()
+   * returns, so this also bounds how long closing takes. Default 500.
+   */
+  maxWaitMs?: number;
+  /** The consumer group session timeout (ms): how soon a consumer that died without leaving is replaced. Default 30000. */
+  sessionTimeoutMs?: number;
+  /**
+   * After a handler rejection, how long before the partition is fetched again from the committed offset (ms),
+   * so that a failing store is not hammered. It doubles (with jitter) up to 5 s with each failure; kafkajs does not
+   * reset it after a success, only when the consumer restarts. Default 200. kafkajs uses the same backoff for its
+   * other consumer retries (joining the group, fetching).
+   */
+  retryDelayMs?: number;
+}
+
+export const kafkaSubscriberDefaults = {
+  maxBatch: 500,
+  maxWaitMs: 500,
+  sessionTimeoutMs: 30_000,
+  retryDelayMs: 200,
+} as const;
+
+/**
+ * A handler's rejection as thrown back into kafkajs. kafkajs retries only errors it deems retriable, and when it
+ * crashes it restarts the consumer only if the error, followed down its `cause` chain, is retriable: a handler
+ * that threw a TypeError would stop the consumer for good. So this error says it is retriable and keeps the
+ * handler's error as `reason`, not `cause`.
+ */
+export class HandlerRejectedError extends Error {
+  override name = 'HandlerRejectedError';
+  readonly retriable = true;
+  readonly reason: unknown;
+
+  constructor(reason: unknown) {
+    super(`batch handler rejected: ${reason instanceof Error ? reason.message : String(reason)}`);
+    this.reason = reason;
+  }
+}
+
+/**
+ * A consumer group member reading `topic` from the earliest offset the group has not committed. Batches are what
+ * one fetch returned for one partition, cut into chunks of at most maxBatch; after the handler resolves a chunk,
+ * its last offset is resolved and committed before the next chunk is handed over. A rejection commits nothing and,
+ * after retryDelayMs, the partition is fetched again from the last committed offset, for as long as it takes.
+ * Resolves once connected; start() joins the group.
+ */
+export async function createKafkaSubscriber(options: KafkaSubscriberOptions): Promise<Subscriber> {
+  const { topic, groupId } = options;
+  const logger = options.logger ?? stderrLogger;
+  const maxBatch = options.maxBatch ?? kafkaSubscriberDefaults.maxBatch;
+  const kafka = createKafkaClient(options);
+  const admin = kafka.admin();
+  const consumer = kafka.consumer({
+    groupId,
+    maxWaitTimeInMs: options.maxWaitMs ?? kafkaSubscriberDefaults.maxWaitMs,
+    sessionTimeout: options.sessionTimeoutMs ?? kafkaSubscriberDefaults.sessionTimeoutMs,
+    retry: {
+      initialRetryTime: options.retryDelayMs ?? kafkaSubscriberDefaults.retryDelayMs,
+      maxRetryTime: 5000,
+      // The fetch loop runs under one retrier whose count never resets while the consumer runs, so kafkajs's
+      // default of 5 retries turns the sixth handler failure of the consumer's life (or a store down for ~10 s)
+      // into a crash and restart, a rebalance of the group. Without a limit the delay stays capped at
+      // maxRetryTime; restartOnFailure covers the errors it still crashes on.
+      retries: Number.MAX_SAFE_INTEGER,
+      restartOnFailure: async () => true,
+    },
+  });
+
+  let state: 'idle' | 'running' | 'closing' | 'closed' = 'idle';
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    joined = true;
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    joined = false;
+    logger.error({ groupId, topic, err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
+  });
+  consumer.on(consumer.events.STOP, () => {
+    joined = false;
+  });
+
+  await admin.connect();
+  try {
+    await consumer.connect();
+  } catch (error) {
+    await admin.disconnect();
+    throw error;
+  }
+
+  let closed: Promise<void> | undefined;
+
+  return {
+    async start(handler: BatchHandler) {
+      if (state !== 'idle') throw new Error(`kafka subscriber cannot start: it is ${state}`);
+      state = 'running';
+      // fromBeginning: a group with no committed offset yet starts at the oldest record, so that nothing
+      // published before the consumers first ran is skipped.
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({
+          batch,
+          resolveOffset,
+          commitOffsetsIfNecessary,
+          uncommittedOffsets,
+          heartbeat,
+          isRunning,
+          isStale,
+        }) => {
+          const stream = `${batch.topic}/${batch.partition}`;
+          for (let start = 0; start < batch.messages.length; start += maxBatch) {
+            // Closing, or a seek/rebalance made the rest of this fetch stale: leave it uncommitted.
+            if (!isRunning() || isStale()) return;
+            const records = batch.messages.slice(start, start + maxBatch);
+            const last = records.at(-1);
+            if (!last) return;
+            const deliveries: Delivery[] = records.map((record) => ({
+              id: record.key?.toString('utf8'),
+              payload: record.value ?? Buffer.alloc(0),
+              stream,
+            }));
+            try {
+              await handler(deliveries);
+            } catch (error) {
+              throw new HandlerRejectedError(error);
+            }
+            resolveOffset(last.offset);
+            await commitOffsetsIfNecessary(uncommittedOffsets());
+            await heartbeat();
+          }
+        },
+      });
+    },
+
+    backlog: () => groupLag(admin, topic, groupId),
+
+    isReady: () => state === 'running' && joined,
+
+    close() {
+      closed ??= (async () => {
+        state = 'closing';
+        // Stops fetching, waits for the chunk in flight to be handled and committed, leaves the group.
+        await consumer.disconnect();
+        await admin.disconnect();
+        state = 'closed';
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import amqp from 'amqplib';
+
+export interface RabbitQueueBacklogOptions {
+  url: string;
+  queue: string;
+  /** Give up connecting after this long (ms). Default 5000. */
+  timeoutMs?: number;
+}
+
+/**
+ * A queue's depth seen from outside, for tools: its ready messages. Deliveries that consumers hold unacked are
+ * not visible over AMQP (Subscriber.backlog() adds its own). Rejects if the queue does not exist.
+ */
+export async function rabbitQueueBacklog({
+  url,
+  queue,
+  timeoutMs = 5000,
+}: RabbitQueueBacklogOptions): Promise<number> {
+  const connection = await amqp.connect(url, { timeout: timeoutMs });
+  // A failed check closes the channel, and the connection reports it as an 'error' event that must be heard.
+  connection.on('error', () => {});
+  try {
+    const channel = await connection.createChannel();
+    channel.on('error', () => {});
+    const { messageCount } = await channel.checkQueue(queue);
+    return messageCount;
+  } finally {
+    await connection.close().catch(() => {});
+  }
+}

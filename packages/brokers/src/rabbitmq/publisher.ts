@@ -1,0 +1,147 @@
+import type { ConfirmChannel } from 'amqplib';
+import type { Envelope, Publisher } from '../contract.ts';
+import { BrokerUnavailableError } from '../errors.ts';
+import {
+  closeChannels,
+  connectRabbit,
+  queueOptions,
+  type RabbitConnectionOptions,
+  type RabbitQueueOptions,
+  watchChannel,
+} from './connection.ts';
+
+export interface RabbitPublisherOptions extends RabbitConnectionOptions, RabbitQueueOptions {
+  /** content-type of every message. Default application/json. */
+  contentType?: string;
+  /** A publish that has not been confirmed after this long rejects (ms): a blocked or stalled broker never hangs a caller. Default 10000. */
+  confirmTimeoutMs?: number;
+}
+
+export const rabbitPublisherDefaults = { contentType: 'application/json', confirmTimeoutMs: 10_000 } as const;
+
+const unavailable = (message: string, cause?: unknown) =>
+  new BrokerUnavailableError('rabbitmq', message, cause === undefined ? undefined : { cause });
+
+/**
+ * One long-lived connection and confirm channel; messages are persistent, sent to a durable queue through the
+ * default exchange with `mandatory`, message-id = envelope id. publish() resolves when the broker confirmed every
+ * message, and rejects if one was nacked, returned as unroutable (the queue is gone) or the channel closed first.
+ * Resolves once connected and the queue is declared.
+ */
+export async function createRabbitPublisher(options: RabbitPublisherOptions): Promise<Publisher> {
+  const { queue, logger } = options;
+  const contentType = options.contentType ?? rabbitPublisherDefaults.contentType;
+  const confirmTimeoutMs = options.confirmTimeoutMs ?? rabbitPublisherDefaults.confirmTimeoutMs;
+  let channel: ConfirmChannel | undefined;
+  let blocked = false;
+  let state: 'open' | 'closing' | 'closed' = 'open';
+  // basic.return arrives before the confirm of the same message, so its callback can tell it was not stored.
+  const returned = new Set<string>();
+  const inFlight = new Set<Promise<void>>();
+  let closed: Promise<void> | undefined;
+
+  const connection = await connectRabbit(options, {
+    role: 'publisher',
+    async setup(model) {
+      const ch = await model.createConfirmChannel();
+      watchChannel(model, ch, {
+        logger,
+        closing: () => state !== 'open',
+        onClose() {
+          if (channel === ch) channel = undefined;
+        },
+      });
+      ch.on('return', (message) => {
+        const id: unknown = message.properties.messageId;
+        if (typeof id === 'string') returned.add(id);
+      });
+      await ch.assertQueue(queue, queueOptions(options.queueType));
+      returned.clear();
+      channel = ch;
+    },
+    onDisconnect() {
+      channel = undefined;
+    },
+    onBlocked(value) {
+      blocked = value;
+    },
+  });
+
+  async function send(ch: ConfirmChannel, envelopes: readonly Envelope[]): Promise<void> {
+    const confirms: Promise<void>[] = [];
+    try {
+      for (const envelope of envelopes) {
+        const confirm = Promise.withResolvers<void>();
+        confirms.push(confirm.promise);
+        const writable = ch.sendToQueue(
+          queue,
+          envelope.payload,
+          { persistent: true, mandatory: true, messageId: envelope.id, contentType },
+          (err: unknown) => {
+            if (err) confirm.reject(unavailable('the broker did not confirm a message', err));
+            else if (returned.delete(envelope.id))
+              confirm.reject(unavailable(`queue ${queue} does not exist`));
+            else confirm.resolve();
+          },
+        );
+        // The channel buffers what it cannot write yet; wait for it to drain before adding more.
+        if (!writable) await drained(ch);
+      }
+    } catch (error) {
+      for (const confirm of confirms) confirm.catch(() => {});
+      throw unavailable('publish failed', error);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(unavailable(`no confirm within ${confirmTimeoutMs} ms`)),
+        confirmTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([Promise.all(confirms), timeout]);
+    } finally {
+      clearTimeout(timer);
+      for (const confirm of confirms) confirm.catch(() => {});
+    }
+  }
+
+  return {
+    async publish(envelopes) {
+      if (state !== 'open') throw unavailable('the publisher is closed');
+      const ch = channel;
+      if (!ch) throw unavailable('not connected (reconnecting)');
+      if (blocked) throw unavailable('the broker blocks publishing (resource alarm)');
+      const work = send(ch, envelopes);
+      inFlight.add(work);
+      try {
+        await work;
+      } finally {
+        inFlight.delete(work);
+      }
+    },
+    isReady: () => state === 'open' && channel !== undefined && !blocked,
+    close() {
+      closed ??= (async () => {
+        state = 'closing';
+        await Promise.allSettled(inFlight);
+        await closeChannels([channel]);
+        await connection.close();
+        state = 'closed';
+      })();
+      return closed;
+    },
+  };
+}
+
+function drained(ch: ConfirmChannel): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      ch.off('drain', done);
+      ch.off('close', done);
+      resolve();
+    };
+    ch.on('drain', done);
+    ch.on('close', done);
+  });
+}

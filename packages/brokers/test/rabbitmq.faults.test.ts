@@ -1,0 +1,83 @@
+/**
+ * RabbitMQ faults: the broker going away and coming back, through a TCP proxy (the shared stack keeps running),
+ * and a queue deleted under a running publisher.
+ */
+import amqp from 'amqplib';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
+import { BrokerUnavailableError, createRabbitPublisher, createRabbitSubscriber } from '../src/index.ts';
+import { collect, makeEnvelopes, waitFor } from './broker.case.ts';
+import { testLogger as logger, required, suffix } from './support.ts';
+import { startProxy } from './tcp-proxy.ts';
+
+const url = required('RABBITMQ_URL');
+const admin = await amqp.connect(url);
+afterAll(() => admin.close());
+
+describe('rabbitmq faults', () => {
+  it('rejects publishes at once while the broker is away, then reconnects and delivers everything', async () => {
+    const target = new URL(url);
+    const proxy = await startProxy({ host: target.hostname, port: Number(target.port || 5672) });
+    const viaProxy = new URL(url);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const queue = `brokers-test-${suffix()}`;
+    const options = { url: viaProxy.toString(), queue, logger, maxReconnectDelayMs: 300 };
+    const publisher = await createRabbitPublisher(options);
+    const subscriber = await createRabbitSubscriber({
+      ...options,
+      maxBatch: 50,
+      lingerMs: 10,
+      retryDelayMs: 10,
+    });
+    onTestFinished(async () => {
+      await subscriber.close();
+      await publisher.close();
+      await proxy.close();
+      const channel = await admin.createChannel();
+      await channel.deleteQueue(queue);
+      await channel.close();
+    });
+    const seen = collect();
+    await subscriber.start(seen.handler);
+
+    const before = makeEnvelopes(20, 'before');
+    await publisher.publish(before);
+    await waitFor(() => seen.distinct.size === 20, 'the first 20 delivered');
+
+    // A publish in flight when the connection drops settles (either way) instead of hanging.
+    const caught = makeEnvelopes(200, 'caught');
+    const inFlight = publisher.publish(caught).then(
+      () => 'confirmed',
+      (error: unknown) => error,
+    );
+    proxy.cut();
+    const outcome = await inFlight;
+    expect(outcome === 'confirmed' || outcome instanceof BrokerUnavailableError).toBe(true);
+
+    await waitFor(() => !publisher.isReady() && !subscriber.isReady(), 'both notice the outage', 5000);
+    const started = performance.now();
+    await expect(publisher.publish(makeEnvelopes(1, 'during'))).rejects.toBeInstanceOf(
+      BrokerUnavailableError,
+    );
+    expect(performance.now() - started).toBeLessThan(50);
+
+    proxy.restore();
+    await waitFor(() => publisher.isReady() && subscriber.isReady(), 'both reconnected', 10_000);
+    // The caller's retry after a rejection: same ids again (counting downstream is idempotent).
+    if (outcome !== 'confirmed') await publisher.publish(caught);
+    const after = makeEnvelopes(20, 'after');
+    await publisher.publish(after);
+    const everything = [...before, ...caught, ...after].map((envelope) => envelope.id);
+    await waitFor(() => everything.every((id) => seen.distinct.has(id)), 'everything delivered', 10_000);
+  });
+
+  it('rejects a publish the broker could not route (its queue was deleted), though the broker confirmed it', async () => {
+    const queue = `brokers-test-${suffix()}`;
+    const publisher = await createRabbitPublisher({ url, queue, logger });
+    onTestFinished(() => publisher.close());
+    await publisher.publish(makeEnvelopes(1, 'routed'));
+    const channel = await admin.createChannel();
+    await channel.deleteQueue(queue);
+    await channel.close();
+    await expect(publisher.publish(makeEnvelopes(1, 'lost'))).rejects.toThrow(/does not exist/);
+  });
+});

@@ -1,0 +1,50 @@
+import net from 'node:net';
+
+/**
+ * A TCP proxy in front of a broker, to take it away and give it back without touching the shared local stack:
+ * cut() drops every proxied connection and refuses new ones, as a broker restart looks from the client.
+ */
+export async function startProxy(target: { host: string; port: number }) {
+  const sockets = new Set<net.Socket>();
+  let refusing = false;
+  const server = net.createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(target.port, target.host);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', end);
+      socket.on('close', end);
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  const dropAll = () => {
+    for (const socket of sockets) socket.destroy();
+  };
+  return {
+    port,
+    cut() {
+      refusing = true;
+      dropAll();
+    },
+    restore() {
+      refusing = false;
+    },
+    close() {
+      refusing = true;
+      dropAll();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { type CountingHandlerOptions, createCountingHandler } from './handler.ts';
+export { type ConsumerOptions, runConsumer } from './run.ts';

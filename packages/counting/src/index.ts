@@ -1,0 +1,18 @@
+export type { ApplyResult, Countable, CountingStore, Counts } from './contract.ts';
+export { countryWeatherField, DEFAULT_DEDUP_TTL_SECONDS, keys } from './layout.ts';
+export {
+  MemoryCountingStore,
+  type MemoryCountingStoreOptions,
+  MemoryKeyspace,
+  type MemoryKeyspaceOptions,
+} from './memory-store.ts';
+export {
+  type ClientCountingStore,
+  type CountingClient,
+  type CountingStoreOptions,
+  countOnceScript,
+  createCountingStore,
+  type OpenStoreOptions,
+  openRedisStore,
+  openValkeyStore,
+} from './server-store.ts';

@@ -1,0 +1,221 @@
+/**
+ * The counting store on a real server: one implementation for Redis (ioredis) and Valkey (iovalkey). iovalkey is a
+ * fork of ioredis with the same API, so the store only asks for the few methods it uses (CountingClient) and the
+ * two `open…Store` functions differ only in the class they construct.
+ */
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { Redis as Valkey } from 'iovalkey';
+import type { ApplyResult, Countable, CountingStore, Counts } from './contract.ts';
+import { checkBatch, checkDedupTtl, DEFAULT_DEDUP_TTL_SECONDS, keys } from './layout.ts';
+
+/** The script's text, read once when this module loads. */
+export const countOnceScript = readFileSync(new URL('./count-once.lua', import.meta.url), 'utf8');
+
+/** The name the script is defined under on the client (`defineCommand`). */
+const COUNT_ONCE = 'tandemCountOnce';
+
+type Replies = [error: Error | null, result: unknown][] | null;
+
+/** What the store needs of a client. ioredis's and iovalkey's `Redis` both have it. */
+export interface CountingClient {
+  defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void;
+  pipeline(): { exec(): Promise<Replies> };
+  multi(): { hgetall(key: string): unknown; get(key: string): unknown; exec(): Promise<Replies> };
+  ping(): Promise<unknown>;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+}
+
+/** `defineCommand` adds the script as a method at run time, on the client and on each pipeline; the types cannot know. */
+type CountOncePipeline = Record<typeof COUNT_ONCE, (...args: (string | number)[]) => unknown> & {
+  exec(): Promise<Replies>;
+};
+
+export interface CountingStoreOptions {
+  /** How long an id is remembered (seconds). Default DEFAULT_DEDUP_TTL_SECONDS; services read DEDUP_TTL_SECONDS. */
+  dedupTtlSeconds?: number;
+}
+
+export interface OpenStoreOptions extends CountingStoreOptions {
+  /** Prepended by the client to every key, the script's included (e.g. `test:<uuid>:` to isolate a test). */
+  keyPrefix?: string;
+  /** The connection's name in CLIENT LIST, e.g. the service's name. */
+  connectionName?: string;
+}
+
+/** A store on a server, with the client it owns (for diagnostics and tests; counting goes through the store). */
+export interface ClientCountingStore<C extends CountingClient = CountingClient> extends CountingStore {
+  readonly client: C;
+  readonly dedupTtlSeconds: number;
+}
+
+/**
+ * Builds the store on a connected (or connecting) client, which it then owns: `close()` quits it. The script is
+ * defined on the client here; the client sends it with EVAL the first time on each connection and with EVALSHA
+ * after, and re-sends it if the server answers NOSCRIPT (its script cache was flushed or it restarted).
+ */
+export function createCountingStore<C extends CountingClient>(
+  client: C,
+  options: CountingStoreOptions = {},
+): ClientCountingStore<C> {
+  return new ServerCountingStore(client, checkDedupTtl(options.dedupTtlSeconds ?? DEFAULT_DEDUP_TTL_SECONDS));
+}
+
+/** Connects to Redis with ioredis and builds the store. Rejects with the server's error if it cannot connect. */
+export async function openRedisStore(
+  url: string,
+  options: OpenStoreOptions = {},
+): Promise<ClientCountingStore<Redis>> {
+  checkDedupTtl(options.dedupTtlSeconds ?? DEFAULT_DEDUP_TTL_SECONDS);
+  return createCountingStore(await connect(new Redis(url, clientOptions(options))), options);
+}
+
+/** Connects to Valkey with iovalkey and builds the store. Rejects with the server's error if it cannot connect. */
+export async function openValkeyStore(
+  url: string,
+  options: OpenStoreOptions = {},
+): Promise<ClientCountingStore<Valkey>> {
+  checkDedupTtl(options.dedupTtlSeconds ?? DEFAULT_DEDUP_TTL_SECONDS);
+  return createCountingStore(await connect(new Valkey(url, clientOptions(options))), options);
+}
+
+function clientOptions({ keyPrefix, connectionName }: OpenStoreOptions) {
+  return {
+    // Connect explicitly, so that opening fails (and says why) instead of queueing commands for a server that is
+    // not there.
+    lazyConnect: true,
+    ...(keyPrefix ? { keyPrefix } : {}),
+    ...(connectionName ? { connectionName } : {}),
+  };
+}
+
+interface ConnectingClient {
+  connect(): Promise<void>;
+  disconnect(): void;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  off(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/**
+ * `connect()` of ioredis/iovalkey rejects with a bare "Connection is closed." and keeps reconnecting; the cause
+ * (WRONGPASS, ECONNREFUSED, …) only comes as an 'error' event. Report that cause and stop reconnecting.
+ */
+async function connect<C extends ConnectingClient>(client: C): Promise<C> {
+  let cause: Error | undefined;
+  const onError = (error: Error) => {
+    cause ??= error;
+  };
+  client.on('error', onError);
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    client.disconnect();
+    throw cause ?? error;
+  } finally {
+    client.off('error', onError);
+  }
+}
+
+class ServerCountingStore<C extends CountingClient> implements ClientCountingStore<C> {
+  readonly client: C;
+  readonly dedupTtlSeconds: number;
+  #closing: Promise<void> | undefined;
+
+  constructor(client: C, dedupTtlSeconds: number) {
+    this.client = client;
+    this.dedupTtlSeconds = dedupTtlSeconds;
+    client.defineCommand(COUNT_ONCE, { lua: countOnceScript, numberOfKeys: 5 });
+  }
+
+  async apply(messages: readonly Countable[]): Promise<ApplyResult> {
+    this.#checkOpen();
+    checkBatch(messages);
+    if (messages.length === 0) return { counted: 0, duplicates: 0 };
+    const pipeline = this.client.pipeline() as unknown as CountOncePipeline;
+    for (const { id, country, weather } of messages) {
+      pipeline[COUNT_ONCE](
+        keys.seen(id),
+        keys.countryCounts,
+        keys.total,
+        keys.weatherCounts,
+        keys.countryWeatherCounts,
+        this.dedupTtlSeconds,
+        country,
+        weather,
+      );
+    }
+    const replies = await pipeline.exec();
+    if (replies?.length !== messages.length) {
+      throw new Error(
+        `expected ${messages.length} replies to the counting script, got ${replies?.length ?? 'none'}`,
+      );
+    }
+    let counted = 0;
+    const failures: Error[] = [];
+    for (const [error, result] of replies) {
+      if (error) failures.push(error);
+      else if (result === 1) counted += 1;
+      else if (result !== 0) failures.push(new Error(`unexpected reply ${JSON.stringify(result)}`));
+    }
+    const [first] = failures;
+    if (first) {
+      throw new Error(
+        `the counting script failed for ${failures.length} of ${messages.length} messages: ${first.message}`,
+        { cause: first },
+      );
+    }
+    return { counted, duplicates: messages.length - counted };
+  }
+
+  async counts(): Promise<Counts> {
+    this.#checkOpen();
+    const transaction = this.client.multi();
+    transaction.hgetall(keys.countryCounts);
+    transaction.get(keys.total);
+    transaction.hgetall(keys.weatherCounts);
+    transaction.hgetall(keys.countryWeatherCounts);
+    const replies = await transaction.exec();
+    if (replies?.length !== 4) throw new Error('the MULTI/EXEC reading the counters was aborted');
+    const [byCountry, total, byWeather, byCountryWeather] = replies.map(([error, result]) => {
+      if (error) throw error;
+      return result;
+    });
+    return {
+      total: total === null ? 0 : toCount(total, keys.total),
+      byCountry: toCounts(byCountry, keys.countryCounts),
+      byWeather: toCounts(byWeather, keys.weatherCounts),
+      byCountryWeather: toCounts(byCountryWeather, keys.countryWeatherCounts),
+    };
+  }
+
+  async ping(): Promise<void> {
+    this.#checkOpen();
+    await this.client.ping();
+  }
+
+  close(): Promise<void> {
+    // QUIT lets the server answer what is in flight first; if the connection is already gone, just drop it.
+    this.#closing ??= this.client.quit().then(
+      () => undefined,
+      () => this.client.disconnect(),
+    );
+    return this.#closing;
+  }
+
+  #checkOpen(): void {
+    if (this.#closing) throw new Error('the counting store is closed');
+  }
+}
+
+function toCount(value: unknown, key: string): number {
+  const count = typeof value === 'string' ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(count)) throw new Error(`${key} holds ${JSON.stringify(value)}, not a count`);
+  return count;
+}
+
+function toCounts(hash: unknown, key: string): Record<string, number> {
+  if (typeof hash !== 'object' || hash === null) throw new Error(`${key} is not a hash`);
+  return Object.fromEntries(Object.entries(hash).map(([field, value]) => [field, toCount(value, key)]));
+}

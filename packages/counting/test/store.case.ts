@@ -1,0 +1,245 @@
+/**
+ * The conformance suite every CountingStore must pass: Redis, Valkey and the memory store. A real server has
+ * things the memory store has not (a script cache, a wire, server-side errors); those cases run only where
+ * `server` is set, and say so in their names.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Countable, CountingStore } from '../src/index.ts';
+import { keys } from '../src/index.ts';
+
+export interface Traffic {
+  /** Socket writes by the store's client: each is a round trip, as nothing is written while replies are awaited. */
+  writes: number;
+  /** The command names the server received from the store's client (MONITOR), in order. */
+  commands: string[];
+}
+
+export interface ServerTools {
+  /** SCRIPT FLUSH: the server forgets every cached script. */
+  flushScripts(): Promise<void>;
+  /** Sets `field` of the hash `key` (a layout key, e.g. `keys.countryCounts`) to a value that is not a count. */
+  corrupt(key: string, field: string): Promise<void>;
+  /** Runs `action` and reports what the store's client sent meanwhile. */
+  observe(store: CountingStore, action: () => Promise<unknown>): Promise<Traffic>;
+}
+
+export interface Harness {
+  /** Opens a store on this test's keyspace; stores opened in one test share it, like two clients of one server. */
+  open(options?: { dedupTtlSeconds?: number }): Promise<CountingStore>;
+  /** Milliseconds left on the idempotency record of `id` (PTTL), or undefined if there is none. */
+  seenTtlMs(id: string): Promise<number | undefined>;
+  /** Lets `ms` pass: a real server is waited for, the memory store's clock is moved. */
+  elapse(ms: number): Promise<void>;
+  /** Closes every store it opened and removes this test's keys. */
+  dispose(): Promise<void>;
+  server?: ServerTools;
+}
+
+export interface StoreUnderTest {
+  name: string;
+  /** A real server: run the cases about the script cache, the wire and server-side errors. */
+  server: boolean;
+  /** A fresh, empty keyspace for one test. */
+  setup(): Promise<Harness>;
+}
+
+const message = (country: string, weather: string, id: string = randomUUID()): Countable => ({
+  id,
+  country,
+  weather,
+});
+
+const batchOf = (size: number, country = 'GT', weather = 'Rainy') =>
+  Array.from({ length: size }, () => message(country, weather));
+
+const empty = { total: 0, byCountry: {}, byWeather: {}, byCountryWeather: {} };
+
+export function countingStoreCases(subject: StoreUnderTest): void {
+  describe(`CountingStore conformance: ${subject.name}`, () => {
+    let harness: Harness;
+    let store: CountingStore;
+
+    beforeEach(async () => {
+      harness = await subject.setup();
+      store = await harness.open();
+    });
+
+    afterEach(async () => {
+      await harness.dispose();
+    });
+
+    const server = (): ServerTools => {
+      if (!harness.server) throw new Error(`${subject.name} says it is a server but gives no server tools`);
+      return harness.server;
+    };
+
+    it('reads all zeros from an empty store', async () => {
+      expect(await store.counts()).toEqual(empty);
+    });
+
+    it('counts new ids in all four counters', async () => {
+      const result = await store.apply([
+        message('GT', 'Rainy'),
+        message('GT', 'Sunny'),
+        message('MX', 'Rainy'),
+      ]);
+      expect(result).toEqual({ counted: 3, duplicates: 0 });
+      expect(await store.counts()).toEqual({
+        total: 3,
+        byCountry: { GT: 2, MX: 1 },
+        byWeather: { Rainy: 2, Sunny: 1 },
+        byCountryWeather: { 'GT:Rainy': 1, 'GT:Sunny': 1, 'MX:Rainy': 1 },
+      });
+    });
+
+    it('counts a duplicate id inside one batch once', async () => {
+      const first = message('GT', 'Rainy');
+      expect(await store.apply([first, message('MX', 'Cloudy'), first, first])).toEqual({
+        counted: 2,
+        duplicates: 2,
+      });
+      expect(await store.counts()).toMatchObject({ total: 2, byCountry: { GT: 1, MX: 1 } });
+    });
+
+    it('counts a duplicate id across batches once, whatever the duplicate carries', async () => {
+      const first = message('GT', 'Rainy');
+      expect(await store.apply([first])).toEqual({ counted: 1, duplicates: 0 });
+      // A redelivery is the same message; if an id is reused with other fields, the first one counted wins.
+      expect(await store.apply([{ ...first, country: 'MX' }, message('SV', 'Sunny')])).toEqual({
+        counted: 1,
+        duplicates: 1,
+      });
+      expect(await store.counts()).toEqual({
+        total: 2,
+        byCountry: { GT: 1, SV: 1 },
+        byWeather: { Rainy: 1, Sunny: 1 },
+        byCountryWeather: { 'GT:Rainy': 1, 'SV:Sunny': 1 },
+      });
+    });
+
+    it('records an id with the dedup window as its TTL', async () => {
+      const week = 604_800;
+      const weekly = await harness.open({ dedupTtlSeconds: week });
+      const counted = message('GT', 'Rainy');
+      await weekly.apply([counted]);
+      const ttl = await harness.seenTtlMs(counted.id);
+      expect(ttl).toBeGreaterThan((week - 5) * 1000);
+      expect(ttl).toBeLessThanOrEqual(week * 1000);
+      expect(await harness.seenTtlMs(randomUUID())).toBeUndefined();
+    });
+
+    it('counts an id again once its record expired', async () => {
+      const brief = await harness.open({ dedupTtlSeconds: 1 });
+      const again = message('GT', 'Rainy');
+      expect(await brief.apply([again])).toEqual({ counted: 1, duplicates: 0 });
+      expect(await brief.apply([again])).toEqual({ counted: 0, duplicates: 1 });
+      await harness.elapse(1_100);
+      expect(await harness.seenTtlMs(again.id)).toBeUndefined();
+      expect(await brief.apply([again])).toEqual({ counted: 1, duplicates: 0 });
+      expect((await brief.counts()).total).toBe(2);
+    });
+
+    it('counts 1,000 ids exactly once when two clients apply them concurrently', async () => {
+      const other = await harness.open();
+      const batch = batchOf(1_000);
+      const [mine, theirs] = await Promise.all([store.apply(batch), other.apply(batch)]);
+      expect(mine.counted + theirs.counted).toBe(1_000);
+      expect(mine.duplicates + theirs.duplicates).toBe(1_000);
+      expect(mine.counted + mine.duplicates).toBe(1_000);
+      expect(await other.counts()).toEqual({
+        total: 1_000,
+        byCountry: { GT: 1_000 },
+        byWeather: { Rainy: 1_000 },
+        byCountryWeather: { 'GT:Rainy': 1_000 },
+      });
+    });
+
+    it('applies a batch of 5,000 in one call', async () => {
+      const batch = [...batchOf(2_500, 'GT', 'Rainy'), ...batchOf(2_500, 'MX', 'Sunny')];
+      expect(await store.apply(batch)).toEqual({ counted: 5_000, duplicates: 0 });
+      expect(await store.counts()).toEqual({
+        total: 5_000,
+        byCountry: { GT: 2_500, MX: 2_500 },
+        byWeather: { Rainy: 2_500, Sunny: 2_500 },
+        byCountryWeather: { 'GT:Rainy': 2_500, 'MX:Sunny': 2_500 },
+      });
+      expect(await store.apply(batch)).toEqual({ counted: 0, duplicates: 5_000 });
+    });
+
+    it('keeps country names with spaces, apostrophes, dots, hyphens and accents as they are', async () => {
+      const countries = ["CÔTE D'IVOIRE", 'ST. KITTS AND NEVIS', 'GUINEA-BISSAU', 'PERÚ', 'UNITED STATES'];
+      await store.apply(countries.map((country) => message(country, 'Cloudy')));
+      const counts = await store.counts();
+      expect(counts.byCountry).toEqual(Object.fromEntries(countries.map((country) => [country, 1])));
+      expect(counts.byCountryWeather).toEqual(
+        Object.fromEntries(countries.map((country) => [`${country}:Cloudy`, 1])),
+      );
+    });
+
+    it("rejects a whole batch with an empty id or a ':' in a country before writing anything", async () => {
+      const good = message('GT', 'Rainy');
+      await expect(store.apply([good, message('GT', 'Rainy', '')])).rejects.toThrow(/message 1 .*id/);
+      await expect(store.apply([good, message('GT:X', 'Rainy')])).rejects.toThrow(/message 1 .*country/);
+      expect(await store.counts()).toEqual(empty);
+      expect(await harness.seenTtlMs(good.id)).toBeUndefined();
+    });
+
+    it('answers an empty batch with zeros', async () => {
+      expect(await store.apply([])).toEqual({ counted: 0, duplicates: 0 });
+    });
+
+    it('pings, closes twice, and rejects work once closed', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+      await store.close();
+      await store.close();
+      await expect(store.apply([message('GT', 'Rainy')])).rejects.toThrow(/closed/);
+      await expect(store.counts()).rejects.toThrow(/closed/);
+      await expect(store.ping()).rejects.toThrow(/closed/);
+    });
+
+    describe.runIf(subject.server)('on a real server', () => {
+      it('applies a batch in one round trip: one write, one script call per message, nothing else', async () => {
+        // A fresh connection: the first call sends the script's text (EVAL), the rest its hash (EVALSHA) — still
+        // in the same write, with no SCRIPT LOAD or SCRIPT EXISTS before it.
+        const fresh = await harness.open();
+        const first = await server().observe(fresh, () => fresh.apply(batchOf(100)));
+        expect(first.writes).toBe(1);
+        expect(first.commands).toEqual(['eval', ...Array<string>(99).fill('evalsha')]);
+
+        const second = await server().observe(fresh, () => fresh.apply(batchOf(100)));
+        expect(second).toEqual({ writes: 1, commands: Array<string>(100).fill('evalsha') });
+      });
+
+      it('sends nothing for an empty batch', async () => {
+        expect(await server().observe(store, () => store.apply([]))).toEqual({ writes: 0, commands: [] });
+      });
+
+      it('reads the counters in one MULTI/EXEC', async () => {
+        const traffic = await server().observe(store, () => store.counts());
+        expect(traffic).toEqual({
+          writes: 1,
+          commands: ['multi', 'hgetall', 'get', 'hgetall', 'hgetall', 'exec'],
+        });
+      });
+
+      it('still counts, once, after the server flushed its script cache', async () => {
+        const before = batchOf(10);
+        await store.apply(before);
+        await server().flushScripts();
+        expect(await store.apply([...before, ...batchOf(10)])).toEqual({ counted: 10, duplicates: 10 });
+        expect((await store.counts()).total).toBe(20);
+      });
+
+      it('rejects when any one script call fails on the server', async () => {
+        await server().corrupt(keys.countryCounts, 'XX');
+        const batch = [message('GT', 'Rainy'), message('XX', 'Rainy'), message('GT', 'Rainy')];
+        await expect(store.apply(batch)).rejects.toThrow(/failed for 1 of 3 messages: .*not an integer/);
+        // A pipeline is not a transaction: the other two were counted, and a retry finds them recorded. Nor is a
+        // failed script rolled back (no server does that): the failed message's id stays recorded. See README.
+        expect(await store.apply(batch)).toEqual({ counted: 0, duplicates: 3 });
+        await expect(store.counts()).rejects.toThrow(/country:counts holds "not a count"/);
+      });
+    });
+  });
+}

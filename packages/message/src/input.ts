@@ -1,0 +1,247 @@
+/**
+ * Client input: what a POST /input body (or a WeatherTweet from a client of the original system) may hold, and the
+ * one normalised form every service works with. The edge and the ingest both call `parseMessageInput`, so its output
+ * must parse again to itself (it is idempotent), or the two would disagree on what was counted.
+ *
+ * Rules (DESIGN.md "Message"), lengths in Unicode code points after trimming:
+ * - `description`: string, trimmed, 1..500.
+ * - `country`: string, trimmed, NFC-normalised, runs of spaces collapsed to one, upper-cased, 1..56; only letters
+ *   (any script, with their combining marks, e.g. "PERÚ", "भारत"), spaces, `.`, `'` and `-`, and at least one letter.
+ *   NFC and the space collapsing exist so that one country is one counter key however a client typed it.
+ * - `weather`: one of the catalog's canonical values or aliases, case-insensitively; normalised to the canonical value.
+ * - `id` (optional): see `isValidId`. Never trimmed or changed: it is the idempotency key. `null` counts as absent.
+ * - No string may hold control characters (Unicode Cc: U+0000–U+001F, U+007F–U+009F) once trimmed, nor lone UTF-16
+ *   surrogates (a JSON `"\ud800"` escape), which no broker could carry as UTF-8 unchanged.
+ *
+ * Unknown fields are ignored, as the original system did, so its clients keep working; the value returned is a
+ * fresh object holding only the known fields, and only the body's OWN properties are read. A `__proto__`,
+ * `constructor` or `prototype` key is therefore just another ignored field: nothing is merged, nothing inherited.
+ *
+ * Issue codes (`Issue.code`): `invalid_type` (not an object / not a string), `required`, `too_short`, `too_long`,
+ * `invalid_characters`, `invalid_weather`, `invalid_id`. `Issue.field` is the field name, or '' for the value as a
+ * whole. Messages never echo the client's value.
+ */
+import { v7 as uuidv7 } from 'uuid';
+
+/** A validated, normalised message as a client sent it (no accepted-at time yet; the id may still be missing). */
+export interface MessageInput {
+  description: string;
+  country: string;
+  weather: string;
+  id?: string;
+}
+
+export interface Issue {
+  /** The field, e.g. `country`; '' for the value as a whole. */
+  field: string;
+  /** Machine-readable, one of the codes listed at the top of this module. */
+  code: string;
+  /** For humans; never contains the client's value. */
+  message: string;
+}
+
+export type ParseResult = { ok: true; value: MessageInput } | { ok: false; issues: Issue[] };
+
+/** The accepted weather values: canonical values, each with its aliases, matched case-insensitively. */
+export interface WeatherCatalog {
+  /** The canonical values, in the order given: what `normalise` returns and what is counted. */
+  readonly canonical: readonly string[];
+  /** The aliases accepted for each canonical value (the canonical value itself is always accepted too). */
+  readonly aliases: Readonly<Record<string, readonly string[]>>;
+  /** The canonical value for `value` (trimmed, any case), or undefined when it is not in the catalog. */
+  normalise(value: string): string | undefined;
+}
+
+const MAX_DESCRIPTION_LENGTH = 500;
+const MAX_COUNTRY_LENGTH = 56;
+/** Longest client id; a UUID (36) and the usual idempotency keys fit easily. */
+export const MAX_ID_LENGTH = 128;
+
+const ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
+const CONTROL = /\p{Cc}/u;
+const COUNTRY_PATTERN = /^[\p{L}\p{M} .'-]+$/u;
+const LETTER = /\p{L}/u;
+
+const foldCase = (value: string) => value.trim().toLowerCase().normalize('NFC');
+
+/**
+ * Builds a catalog from canonical values and their aliases, e.g. `{ Sunny: ['Soleado'], Cloudy: [] }`.
+ * Throws when a value is empty, has control characters, or two entries fold to the same spelling for different
+ * canonical values: a catalog is configuration, and an ambiguous one must stop the service.
+ */
+export function weatherCatalog(canonical: Record<string, readonly string[]>): WeatherCatalog {
+  // A Map, not an object: a client's "__proto__" or "constructor" must never find anything.
+  const lookup = new Map<string, string>();
+  const names: string[] = [];
+  const aliases: Record<string, readonly string[]> = Object.create(null);
+  for (const [name, spellings] of Object.entries(canonical)) {
+    if (!isCatalogSpelling(name))
+      throw new Error(`weather catalog: invalid canonical value ${JSON.stringify(name)}`);
+    names.push(name);
+    aliases[name] = Object.freeze([...spellings]);
+    for (const spelling of [name, ...spellings]) {
+      if (!isCatalogSpelling(spelling)) {
+        throw new Error(`weather catalog: invalid alias ${JSON.stringify(spelling)} of ${name}`);
+      }
+      const key = foldCase(spelling);
+      const existing = lookup.get(key);
+      if (existing !== undefined && existing !== name) {
+        throw new Error(`weather catalog: ${JSON.stringify(spelling)} means both ${existing} and ${name}`);
+      }
+      lookup.set(key, name);
+    }
+  }
+  if (names.length === 0) throw new Error('weather catalog: at least one value is required');
+  return Object.freeze({
+    canonical: Object.freeze(names),
+    aliases: Object.freeze(aliases),
+    normalise: (value: string) => lookup.get(foldCase(value)),
+  });
+}
+
+function isCatalogSpelling(value: unknown): value is string {
+  return typeof value === 'string' && value.trim() === value && value.length > 0 && !CONTROL.test(value);
+}
+
+/** Sunny, Cloudy, Rainy; with the Spanish Soleado, Nublado/Nubloso and Lluvioso of the original system's clients. */
+export const defaultWeathers: WeatherCatalog = weatherCatalog({
+  Sunny: ['Soleado'],
+  Cloudy: ['Nublado', 'Nubloso'],
+  Rainy: ['Lluvioso'],
+});
+
+/**
+ * A client id (body `id` or `Idempotency-Key`): 1..128 characters, each an ASCII letter, digit, `.`, `_`, `:` or `-`.
+ * Enough for UUIDs, ULIDs and `client:sequence` keys, and safe as a Kafka key, an AMQP message-id, a Redis key part
+ * and in a log line, with no escaping and no Unicode look-alikes.
+ */
+export function isValidId(id: string): boolean {
+  return typeof id === 'string' && id.length >= 1 && id.length <= MAX_ID_LENGTH && ID_PATTERN.test(id);
+}
+
+/** A new time-ordered id (UUIDv7), for a message whose client gave none. */
+export function newMessageId(): string {
+  return uuidv7();
+}
+
+/** Validates and normalises one message. Never throws, whatever `body` is. */
+export function parseMessageInput(body: unknown, options: { weathers?: WeatherCatalog } = {}): ParseResult {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return {
+      ok: false,
+      issues: [{ field: '', code: 'invalid_type', message: `expected a JSON object, got ${kind(body)}` }],
+    };
+  }
+  const weathers = options.weathers ?? defaultWeathers;
+  const issues: Issue[] = [];
+  const record = body as Record<string, unknown>;
+  const own = (name: string): unknown => (Object.hasOwn(record, name) ? record[name] : undefined);
+
+  const description = text(own('description'), 'description', MAX_DESCRIPTION_LENGTH, issues);
+
+  let country = text(own('country'), 'country', MAX_COUNTRY_LENGTH, issues, (value) =>
+    // NFC last: upper-casing may decompose (ΐ -> Ϊ́), and the result must parse again to itself.
+    value.replace(/ {2,}/g, ' ').toUpperCase().normalize('NFC'),
+  );
+  if (country !== undefined && !(COUNTRY_PATTERN.test(country) && LETTER.test(country))) {
+    issues.push({
+      field: 'country',
+      code: 'invalid_characters',
+      message: "country may hold only letters, spaces and . ' - (and at least one letter)",
+    });
+    country = undefined;
+  }
+
+  let weather: string | undefined;
+  const rawWeather = text(own('weather'), 'weather', Number.POSITIVE_INFINITY, issues);
+  if (rawWeather !== undefined) {
+    weather = weathers.normalise(rawWeather);
+    if (weather === undefined)
+      issues.push({ field: 'weather', code: 'invalid_weather', message: allowedWeathers(weathers) });
+  }
+
+  const rawId = own('id');
+  let id: string | undefined;
+  if (rawId !== undefined && rawId !== null) {
+    if (typeof rawId !== 'string') {
+      issues.push({ field: 'id', code: 'invalid_type', message: `id must be a string, got ${kind(rawId)}` });
+    } else if (!isValidId(rawId)) {
+      issues.push({ field: 'id', code: 'invalid_id', message: ID_RULE });
+    } else {
+      id = rawId;
+    }
+  }
+
+  if (issues.length > 0 || description === undefined || country === undefined || weather === undefined) {
+    return { ok: false, issues };
+  }
+  const value: MessageInput = { description, country, weather };
+  if (id !== undefined) value.id = id;
+  return { ok: true, value };
+}
+
+const ID_RULE = `id must be 1..${MAX_ID_LENGTH} characters, each an ASCII letter, digit, '.', '_', ':' or '-'`;
+
+function allowedWeathers(weathers: WeatherCatalog): string {
+  const aliases = weathers.canonical.flatMap((name) => weathers.aliases[name] ?? []);
+  return (
+    `weather must be one of ${weathers.canonical.join(', ')}` +
+    (aliases.length > 0 ? ` (also accepted: ${aliases.join(', ')})` : '') +
+    ', in any case'
+  );
+}
+
+/** A required string field: trimmed, checked, then `normalise`d; pushes at most one issue. */
+function text(
+  value: unknown,
+  field: string,
+  max: number,
+  issues: Issue[],
+  normalise: (trimmed: string) => string = (trimmed) => trimmed,
+): string | undefined {
+  if (value === undefined) {
+    issues.push({ field, code: 'required', message: `${field} is required` });
+    return undefined;
+  }
+  if (typeof value !== 'string') {
+    issues.push({ field, code: 'invalid_type', message: `${field} must be a string, got ${kind(value)}` });
+    return undefined;
+  }
+  const trimmed = value.trim();
+  if (CONTROL.test(trimmed) || !trimmed.isWellFormed()) {
+    issues.push({
+      field,
+      code: 'invalid_characters',
+      message: `${field} must not contain control characters or unpaired surrogates`,
+    });
+    return undefined;
+  }
+  const result = normalise(trimmed);
+  const length = codePoints(result);
+  if (length === 0) {
+    issues.push({ field, code: 'too_short', message: `${field} must not be empty` });
+    return undefined;
+  }
+  if (length > max) {
+    issues.push({
+      field,
+      code: 'too_long',
+      message: `${field} must be at most ${max} characters (got ${length})`,
+    });
+    return undefined;
+  }
+  return result;
+}
+
+function codePoints(value: string): number {
+  let count = 0;
+  for (const _ of value) count++;
+  return count;
+}
+
+function kind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  const type = typeof value;
+  return type === 'object' ? 'an object' : `a ${type}`;
+}

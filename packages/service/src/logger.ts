@@ -1,0 +1,16 @@
+import { pino } from 'pino';
+
+export type Logger = pino.Logger;
+
+/**
+ * JSON lines on stdout. Secrets never reach the log: connection URLs are logged through `redact` by callers, and
+ * these paths are censored wherever they appear.
+ */
+export function createLogger(service: string, level: string): Logger {
+  return pino({
+    name: service,
+    level,
+    base: { service },
+    redact: { paths: ['password', '*.password', 'url', '*.url'], censor: '***' },
+  });
+}
