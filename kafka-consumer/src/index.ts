@@ -1,25 +1,12 @@
 /** Kafka → Redis: the only place that picks this pipeline's adapters. */
-
 import { createKafkaSubscriber } from '@tandem/brokers';
-import { env, loadServiceConfig } from '@tandem/config';
+import { loadServiceConfig } from '@tandem/config';
 import { runConsumer } from '@tandem/consumer';
-import { DEFAULT_DEDUP_TTL_SECONDS, openRedisStore } from '@tandem/counting';
+import { openRedisStore } from '@tandem/counting';
 import { createLogger } from '@tandem/service';
-import { z } from 'zod';
+import { configSchema } from './config.ts';
 
-const schema = z.object({
-  KAFKA_BROKERS: env.hostPorts(),
-  KAFKA_TOPIC: env.string('message'),
-  KAFKA_GROUP: env.string('kafka-consumer'),
-  REDIS_URL: env.url(['redis:', 'rediss:']),
-  DEDUP_TTL_SECONDS: env.positiveInt(DEFAULT_DEDUP_TTL_SECONDS),
-  /** Most messages applied to the store in one round trip. */
-  BATCH_MAX: env.positiveInt(500),
-  METRICS_PORT: env.port(9465),
-  LOG_LEVEL: env.logLevel(),
-});
-
-const config = loadServiceConfig('kafka-consumer', schema);
+const config = loadServiceConfig('kafka-consumer', configSchema);
 
 await runConsumer({
   pipeline: 'kafka-redis',

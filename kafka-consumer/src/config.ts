@@ -1,0 +1,15 @@
+import { env } from '@tandem/config';
+import { DEFAULT_DEDUP_TTL_SECONDS } from '@tandem/counting';
+import { z } from 'zod';
+
+export const configSchema = z.object({
+  KAFKA_BROKERS: env.hostPorts(),
+  KAFKA_TOPIC: env.string('message'),
+  KAFKA_GROUP: env.string('kafka-consumer'),
+  REDIS_URL: env.url(['redis:', 'rediss:']),
+  DEDUP_TTL_SECONDS: env.positiveInt(DEFAULT_DEDUP_TTL_SECONDS),
+  /** Most messages applied to the store in one round trip. */
+  BATCH_MAX: env.positiveInt(500),
+  METRICS_PORT: env.port(9465),
+  LOG_LEVEL: env.logLevel(),
+});

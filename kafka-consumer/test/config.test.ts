@@ -1,0 +1,28 @@
+import { parseConfig } from '@tandem/config';
+import { DEFAULT_DEDUP_TTL_SECONDS } from '@tandem/counting';
+import { describe, expect, it } from 'vitest';
+import { configSchema } from '../src/config.ts';
+
+const required = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://:pw@127.0.0.1:6379' };
+
+describe('kafka-consumer config', () => {
+  it('defaults to the design names and ports', () => {
+    expect(parseConfig(configSchema, required)).toMatchObject({
+      KAFKA_TOPIC: 'message',
+      KAFKA_GROUP: 'kafka-consumer',
+      DEDUP_TTL_SECONDS: DEFAULT_DEDUP_TTL_SECONDS,
+      METRICS_PORT: 9465,
+    });
+  });
+
+  it.each([
+    ['REDIS_URL', 'amqp://127.0.0.1'],
+    ['KAFKA_BROKERS', 'nohostport'],
+    ['DEDUP_TTL_SECONDS', '0'],
+    ['BATCH_MAX', 'many'],
+  ])('names %s when it is bad', (name, value) => {
+    expect(() => parseConfig(configSchema, { ...required, [name]: value })).toThrow(
+      new RegExp(`  ${name}: `),
+    );
+  });
+});

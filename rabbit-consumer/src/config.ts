@@ -1,0 +1,16 @@
+import { env } from '@tandem/config';
+import { DEFAULT_DEDUP_TTL_SECONDS } from '@tandem/counting';
+import { z } from 'zod';
+
+export const configSchema = z.object({
+  RABBITMQ_URL: env.url(['amqp:', 'amqps:']),
+  RABBITMQ_QUEUE: env.string('message'),
+  VALKEY_URL: env.url(['redis:', 'rediss:']),
+  DEDUP_TTL_SECONDS: env.positiveInt(DEFAULT_DEDUP_TTL_SECONDS),
+  /** Most messages applied to the store in one round trip. */
+  BATCH_MAX: env.positiveInt(500),
+  /** How long to wait to fill a batch before applying what there is (ms). */
+  BATCH_LINGER_MS: env.positiveInt(5),
+  METRICS_PORT: env.port(9466),
+  LOG_LEVEL: env.logLevel(),
+});
