@@ -1,5 +1,5 @@
 /** The edge's configuration, from the environment (DESIGN.md "Names"); a bad value names the variable. */
-import { env, parseConfig } from '@tandem/config';
+import { env } from '@tandem/config';
 import { z } from 'zod';
 
 export const configSchema = z.object({
@@ -14,10 +14,3 @@ export const configSchema = z.object({
   /** Submits awaiting the ingest at once before requests are answered 429. */
   MAX_IN_FLIGHT: env.positiveInt(2_048),
 });
-
-export type EdgeConfig = z.output<typeof configSchema>;
-
-/** Throws a ConfigError naming every bad variable. */
-export function loadConfig(environment: NodeJS.ProcessEnv = process.env): EdgeConfig {
-  return parseConfig(configSchema, environment);
-}

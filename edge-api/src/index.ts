@@ -1,23 +1,14 @@
 // edge-api: wiring only. Configuration, the gRPC gateway, the app, the server, and a clean stop on SIGTERM/SIGINT.
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
-import { ConfigError, loadStackEnv } from '@tandem/config';
-import { pino } from 'pino';
+import { loadServiceConfig } from '@tandem/config';
+import { createLogger } from '@tandem/service';
 import { createApp } from './app.ts';
-import { type EdgeConfig, loadConfig } from './config.ts';
+import { configSchema } from './config.ts';
 import { GrpcIngestGateway } from './grpc-ingest.ts';
 
-loadStackEnv();
-let config: EdgeConfig;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`edge-api: ${error.message}`);
-  process.exit(1);
-}
-
-const logger = pino({ level: config.LOG_LEVEL, base: { service: 'edge-api' } });
+const config = loadServiceConfig('edge-api', configSchema);
+const logger = createLogger('edge-api', config.LOG_LEVEL);
 const ingest = new GrpcIngestGateway({ address: config.INGEST_ADDR, deadlineMs: config.INGEST_DEADLINE_MS });
 let draining = false;
 const app = createApp({

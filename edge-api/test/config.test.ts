@@ -1,6 +1,8 @@
-import { ConfigError } from '@tandem/config';
+import { ConfigError, parseConfig } from '@tandem/config';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
+import { configSchema } from '../src/config.ts';
+
+const loadConfig = (environment: NodeJS.ProcessEnv) => parseConfig(configSchema, environment);
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {

@@ -18,8 +18,13 @@ const kafka = await createKafkaPublisher({
   topic: config.KAFKA_TOPIC,
   clientId: 'grpc-ingest',
   ...batching,
+  logger,
 });
-const rabbitmq = await createRabbitPublisher({ url: config.RABBITMQ_URL, queue: config.RABBITMQ_QUEUE });
+const rabbitmq = await createRabbitPublisher({
+  url: config.RABBITMQ_URL,
+  queue: config.RABBITMQ_QUEUE,
+  logger,
+});
 
 const server = createIngestServer({ publishers: { kafka, rabbitmq }, maxInFlight: config.MAX_IN_FLIGHT });
 const port = await bind(server, `0.0.0.0:${config.PORT}`);

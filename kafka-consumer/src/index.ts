@@ -7,10 +7,11 @@ import { createLogger } from '@tandem/service';
 import { configSchema } from './config.ts';
 
 const config = loadServiceConfig('kafka-consumer', configSchema);
+const logger = createLogger('kafka-consumer', config.LOG_LEVEL);
 
 await runConsumer({
   pipeline: 'kafka-redis',
-  logger: createLogger('kafka-consumer', config.LOG_LEVEL),
+  logger,
   metricsPort: config.METRICS_PORT,
   store: await openRedisStore(config.REDIS_URL, { dedupTtlSeconds: config.DEDUP_TTL_SECONDS }),
   subscriber: await createKafkaSubscriber({
@@ -19,6 +20,7 @@ await runConsumer({
     groupId: config.KAFKA_GROUP,
     clientId: 'kafka-consumer',
     maxBatch: config.BATCH_MAX,
+    logger,
     // A consumer killed without leaving the group holds its partitions until this runs out: keep it short.
     sessionTimeoutMs: 10_000,
   }),

@@ -7,16 +7,18 @@ import { createLogger } from '@tandem/service';
 import { configSchema } from './config.ts';
 
 const config = loadServiceConfig('rabbit-consumer', configSchema);
+const logger = createLogger('rabbit-consumer', config.LOG_LEVEL);
 
 await runConsumer({
   pipeline: 'rabbitmq-valkey',
-  logger: createLogger('rabbit-consumer', config.LOG_LEVEL),
+  logger,
   metricsPort: config.METRICS_PORT,
   store: await openValkeyStore(config.VALKEY_URL, { dedupTtlSeconds: config.DEDUP_TTL_SECONDS }),
   subscriber: await createRabbitSubscriber({
     url: config.RABBITMQ_URL,
     queue: config.RABBITMQ_QUEUE,
     maxBatch: config.BATCH_MAX,
+    logger,
     lingerMs: config.BATCH_LINGER_MS,
   }),
 });

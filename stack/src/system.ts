@@ -101,6 +101,11 @@ async function stopAll(signal: string): Promise<void> {
 
 process.on('SIGINT', () => void stopAll('SIGINT'));
 process.on('SIGTERM', () => void stopAll('SIGTERM'));
+// npm does not pass a SIGTERM it receives on to the script it runs: when `npm start` goes away, so do we.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void stopAll('npm exited');
+}, 500).unref();
 
 for (const service of services) {
   launch(service);

@@ -85,6 +85,8 @@ export const env = {
  * exit code 2 and a message naming each variable, before anything connects anywhere.
  */
 export function loadServiceConfig<S extends z.ZodObject>(service: string, schema: S): z.output<S> {
+  // Named after the service in ps and pkill, not `node src/index.ts`.
+  process.title = service;
   loadStackEnv();
   try {
     return parseConfig(schema);
