@@ -1,5 +1,6 @@
 /**
  * `npm run stack:up | stack:down | stack:status | stack:reset` — the local stack, as local processes.
+ * `up` and `down` take server names to act on some only (`node stack/src/cli.ts down rabbitmq`).
  *
  * up:     installs what is missing, starts each server that is not running, waits until each answers its own
  *         client, writes `.stack/env`. Idempotent.
@@ -8,10 +9,12 @@
  * reset:  stops everything and wipes the servers' data (passwords and installed jars are kept).
  */
 import { mkdirSync, rmSync } from 'node:fs';
+import { relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { projectRoot } from '@tandem/config';
 import { writeStackEnv } from './env.ts';
 import { ensureDebianPackages, ensureKafkaJars } from './install.ts';
-import { serverDir, stackDir } from './paths.ts';
+import { serverDir, stackDir, stackEnvFile } from './paths.ts';
 import { portOpen, portOwner, runningPid, StackError, stopPid, waitFor } from './processes.ts';
 import { loadOrCreateSecrets, type Secrets } from './secrets.ts';
 import { kafka, useKafkaJars } from './servers/kafka.ts';
@@ -26,16 +29,30 @@ const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b
 const say = (message: string) => console.log(`${paint(36, 'stack')} ${message}`);
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
 
-async function up(): Promise<void> {
+/** The servers named on the command line, or all of them. */
+function selected(names: readonly string[]): readonly LocalServer[] {
+  const unknown = names.filter((name) => !servers.some((server) => server.name === name));
+  if (unknown.length > 0) {
+    throw new StackError(
+      `unknown server ${unknown.join(', ')}; the servers are ${servers.map((s) => s.name).join(', ')}`,
+    );
+  }
+  return names.length === 0 ? servers : servers.filter((server) => names.includes(server.name));
+}
+
+async function up(names: readonly string[]): Promise<void> {
+  const chosen = selected(names);
   mkdirSync(stackDir, { recursive: true });
   await ensureDebianPackages(say);
   useKafkaJars(await ensureKafkaJars(say));
   const secrets = loadOrCreateSecrets();
-  const results = await Promise.allSettled(servers.map((server) => bringUp(server, secrets)));
+  const results = await Promise.allSettled(chosen.map((server) => bringUp(server, secrets)));
   const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
   if (failures.length > 0) throw new StackError(failures.map((e) => e.message).join('\n'));
   writeStackEnv(secrets);
-  say(`ready; connection settings in .stack/env`);
+  say(
+    `ready; connection settings in ${stackEnvFile.startsWith(projectRoot) ? relative(projectRoot, stackEnvFile) : stackEnvFile}`,
+  );
 }
 
 async function bringUp(server: LocalServer, secrets: Secrets): Promise<void> {
@@ -65,9 +82,9 @@ async function bringUp(server: LocalServer, secrets: Secrets): Promise<void> {
   );
 }
 
-async function down(): Promise<void> {
+async function down(names: readonly string[]): Promise<void> {
   await Promise.all(
-    servers.map(async (server) => {
+    selected(names).map(async (server) => {
       const started = Date.now();
       if (await stopPid(serverDir(server.name).pid)) say(`${server.name}: stopped (${seconds(started)})`);
       else say(`${server.name}: not running`);
@@ -109,13 +126,13 @@ async function status(): Promise<boolean> {
 }
 
 async function reset(): Promise<void> {
-  await down();
+  await down([]);
   for (const server of servers) rmSync(serverDir(server.name).root, { recursive: true, force: true });
-  rmSync(`${stackDir}/env`, { force: true });
+  rmSync(stackEnvFile, { force: true });
   say('data wiped; `npm run stack:up` starts afresh');
 }
 
-const commands: Record<string, () => Promise<unknown>> = {
+const commands: Record<string, (names: readonly string[]) => Promise<unknown>> = {
   up,
   down,
   reset,
@@ -127,11 +144,11 @@ const commands: Record<string, () => Promise<unknown>> = {
 const name = process.argv[2] ?? '';
 const command = commands[name];
 if (!command) {
-  console.error(`usage: node stack/src/cli.ts ${Object.keys(commands).join('|')}`);
+  console.error(`usage: node stack/src/cli.ts ${Object.keys(commands).join('|')} [server…]`);
   process.exit(2);
 }
 try {
-  await command();
+  await command(process.argv.slice(3));
 } catch (error) {
   console.error(
     `${paint(31, 'stack: error:')} ${error instanceof StackError ? error.message : (error as Error).stack}`,

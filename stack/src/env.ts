@@ -1,20 +1,21 @@
 import { writeFileSync } from 'node:fs';
-import { stackEnvPath } from '@tandem/config';
+import { stackEnvFile } from './paths.ts';
 import type { Secrets } from './secrets.ts';
 import { kafkaPort } from './servers/kafka.ts';
 import { rabbitmqUrl } from './servers/rabbitmq.ts';
+import { redis, valkey } from './servers/resp.ts';
 
 /** The connection settings DESIGN.md promises in `.stack/env`; `redis://` for both RESP servers. */
 export function connectionSettings(secrets: Secrets): Record<string, string> {
   return {
     KAFKA_BROKERS: `127.0.0.1:${kafkaPort}`,
     RABBITMQ_URL: rabbitmqUrl(secrets),
-    REDIS_URL: `redis://:${encodeURIComponent(secrets.redisPassword)}@127.0.0.1:6379`,
-    VALKEY_URL: `redis://:${encodeURIComponent(secrets.valkeyPassword)}@127.0.0.1:6380`,
+    REDIS_URL: `redis://:${encodeURIComponent(secrets.redisPassword)}@127.0.0.1:${redis.ports[0]}`,
+    VALKEY_URL: `redis://:${encodeURIComponent(secrets.valkeyPassword)}@127.0.0.1:${valkey.ports[0]}`,
   };
 }
 
-export function writeStackEnv(secrets: Secrets, path = stackEnvPath): void {
+export function writeStackEnv(secrets: Secrets, path = stackEnvFile): void {
   const lines = Object.entries(connectionSettings(secrets)).map(([name, value]) => `${name}=${value}`);
   writeFileSync(
     path,

@@ -8,12 +8,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaVersion } from '../install.ts';
-import { serverDir } from '../paths.ts';
+import { portOffset, serverDir } from '../paths.ts';
 import { run, StackError, startDetached } from '../processes.ts';
 import type { LocalServer } from './types.ts';
 
-export const kafkaPort = 9092;
-export const controllerPort = 9093;
+export const kafkaPort = 9092 + portOffset;
+export const controllerPort = 9093 + portOffset;
 const dirs = serverDir('kafka');
 const configFile = join(dirs.root, 'server.properties');
 const log4jFile = join(dirs.root, 'log4j2.properties');

@@ -6,13 +6,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import amqp from 'amqplib';
-import { serverDir } from '../paths.ts';
+import { portOffset, serverDir } from '../paths.ts';
 import { startDetached } from '../processes.ts';
 import type { Secrets } from '../secrets.ts';
 import type { LocalServer } from './types.ts';
 
-export const amqpPort = 5672;
-const distributionPort = 25672;
+export const amqpPort = 5672 + portOffset;
+const distributionPort = 25672 + portOffset;
+// One Erlang node name per stack: nodes on one host share epmd and must not clash.
+const nodeName = portOffset === 0 ? 'tandem@localhost' : `tandem-${portOffset}@localhost`;
 const dirs = serverDir('rabbitmq');
 
 export function rabbitmqUrl(secrets: Secrets): string {
@@ -54,7 +56,7 @@ export const rabbitmq: LocalServer = {
         PATH: process.env.PATH,
         // The Erlang cookie is read from $HOME: one per stack, not the user's.
         HOME: dirs.root,
-        RABBITMQ_NODENAME: 'tandem@localhost',
+        RABBITMQ_NODENAME: nodeName,
         RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
         RABBITMQ_NODE_PORT: String(amqpPort),
         RABBITMQ_DIST_PORT: String(distributionPort),

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Redis as Valkey } from 'iovalkey';
-import { serverDir } from '../paths.ts';
+import { portOffset, serverDir } from '../paths.ts';
 import { startDetached } from '../processes.ts';
 import type { Secrets } from '../secrets.ts';
 import type { LocalServer } from './types.ts';
@@ -75,7 +75,7 @@ const clientOptions = {
 export const redis = respServer({
   name: 'redis',
   binary: 'redis-server',
-  port: 6379,
+  port: 6379 + portOffset,
   password: (s) => s.redisPassword,
   client: (port, password) => new Redis({ ...clientOptions, port, password }),
 });
@@ -83,7 +83,7 @@ export const redis = respServer({
 export const valkey = respServer({
   name: 'valkey',
   binary: 'valkey-server',
-  port: 6380,
+  port: 6380 + portOffset,
   password: (s) => s.valkeyPassword,
   client: (port, password) => new Valkey({ ...clientOptions, port, password }),
 });
