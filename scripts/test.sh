@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# `npm test`: brings the local stack up (installing whatever is missing), then lints, type-checks and tests every
-# package with turbo. Integration tests talk to the real servers of the stack.
+# `npm test`: brings the local stack up (installing whatever is missing), lints, type-checks and tests every
+# package with turbo against the real servers, then runs the fault suite.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 node stack/src/cli.ts up
-turbo run lint typecheck test --concurrency=2
+turbo run lint typecheck --concurrency=2
+turbo run test --concurrency=2 --filter='!@tandem/faults'
+# The fault suite restarts brokers: alone, last, on a private stack of its own (.stack-faults, ports +1000).
+npm run test -w @tandem/faults

@@ -10,6 +10,9 @@
  *   overloaded, INVALID_ARGUMENT → invalid, `success: false` → unavailable (a broker did not confirm), and every
  *   other status (INTERNAL, UNKNOWN, UNIMPLEMENTED, …) → unavailable: the edge cannot tell whether the ingest
  *   published, and a retry with the same ids is safe.
+ * - `isReady()`: the channel connects, and the ingest's standard health service (`grpc.health.v1.Health/Check`,
+ *   on the same channel) says SERVING, i.e. both its brokers are reachable. An ingest without the health service
+ *   (UNIMPLEMENTED) counts as ready once connected.
  */
 import {
   type ChannelOptions,
@@ -19,6 +22,7 @@ import {
   status,
 } from '@grpc/grpc-js';
 import {
+  HealthClient,
   loadWeatherPackage,
   type WeatherBatchResponse__Output,
   type WeatherResponse__Output,
@@ -54,6 +58,7 @@ export function ingestTarget(address: string): string {
 
 export class GrpcIngestGateway implements IngestGateway {
   readonly #client: WeatherServiceClient;
+  readonly #health: HealthClient;
   readonly #deadlineMs: number;
   readonly #readyTimeoutMs: number;
   #closed = false;
@@ -69,6 +74,9 @@ export class GrpcIngestGateway implements IngestGateway {
       'grpc.keepalive_timeout_ms': settings.keepaliveTimeoutMs,
       'grpc.keepalive_permit_without_calls': 1,
       ...options.channelOptions,
+    });
+    this.#health = new HealthClient(ingestTarget(options.address), credentials.createInsecure(), {
+      channelOverride: this.#client.getChannel(),
     });
   }
 
@@ -98,9 +106,19 @@ export class GrpcIngestGateway implements IngestGateway {
   isReady(): Promise<boolean> {
     // After close() grpc-js may still report the last state (READY), so the gateway keeps its own flag.
     if (this.#closed) return Promise.resolve(false);
+    const deadline = Date.now() + this.#readyTimeoutMs;
     return new Promise((resolve) => {
       try {
-        this.#client.waitForReady(Date.now() + this.#readyTimeoutMs, (error) => resolve(error === undefined));
+        this.#client.waitForReady(deadline, (error) => {
+          if (error) {
+            resolve(false);
+            return;
+          }
+          this.#health.Check({ service: '' }, { deadline }, (checkError, response) => {
+            if (checkError) resolve((checkError as ServiceError).code === status.UNIMPLEMENTED);
+            else resolve(response?.status === 'SERVING');
+          });
+        });
       } catch {
         resolve(false); // the client was closed
       }

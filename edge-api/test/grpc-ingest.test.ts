@@ -2,6 +2,8 @@
 // ingest: the real one is tested end to end elsewhere).
 import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData, status } from '@grpc/grpc-js';
 import {
+  healthHandlers,
+  healthService,
   loadWeatherPackage,
   type WeatherBatchResponse,
   type WeatherResponse,
@@ -217,6 +219,29 @@ describe('GrpcIngestGateway', () => {
     expect(await gateway({ address: '127.0.0.1:1', readyTimeoutMs: 200 }).isReady()).toBe(false);
     client.close();
     expect(await client.isReady()).toBe(false);
+  });
+
+  it("is not ready while the ingest's health service says NOT_SERVING (a broker down)", async () => {
+    let serving = false;
+    const ingest = new Server();
+    ingest.addService(loadWeatherPackage().weather.WeatherService.service, handlers);
+    ingest.addService(
+      healthService,
+      healthHandlers(() => serving),
+    );
+    const port = await new Promise<number>((resolve, reject) =>
+      ingest.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
+    );
+    try {
+      const client = gateway({ address: `127.0.0.1:${port}` });
+      expect(await client.isReady()).toBe(false);
+      serving = true;
+      expect(await client.isReady()).toBe(true);
+    } finally {
+      ingest.forceShutdown();
+    }
   });
 
   it('refuses to submit once closed, with unavailable', async () => {

@@ -1,6 +1,6 @@
 /** Builds the gRPC server (no port bound), so tests run it in-process. */
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { loadWeatherPackage } from '@tandem/proto';
+import { healthHandlers, healthService, loadWeatherPackage } from '@tandem/proto';
 import { createHandlers, type HandlerOptions } from './handlers.ts';
 
 export { createHandlers, type HandlerOptions } from './handlers.ts';
@@ -15,6 +15,11 @@ export function createIngestServer(options: HandlerOptions): Server {
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
   });
   server.addService(loadWeatherPackage().weather.WeatherService.service, createHandlers(options));
+  // SERVING while every broker can take messages: the edge's /ready asks this.
+  server.addService(
+    healthService,
+    healthHandlers(() => Object.values(options.publishers).every((publisher) => publisher.isReady())),
+  );
   return server;
 }
 

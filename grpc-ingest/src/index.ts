@@ -11,6 +11,7 @@ await ensureKafkaTopic({
   brokers: config.KAFKA_BROKERS,
   topic: config.KAFKA_TOPIC,
   partitions: config.KAFKA_PARTITIONS,
+  logger,
 });
 const batching = { lingerMs: config.PUBLISH_LINGER_MS, maxBatch: config.PUBLISH_MAX_BATCH };
 const kafka = await createKafkaPublisher({
@@ -18,11 +19,17 @@ const kafka = await createKafkaPublisher({
   topic: config.KAFKA_TOPIC,
   clientId: 'grpc-ingest',
   ...batching,
+  // A send to a broker that is down fails after ~1.5 s (100, 200, 400, 800 ms), well inside the edge's 5 s
+  // deadline: the publisher then answers "unavailable" at once until Kafka answers again, so the edge's 503s are quick.
+  retries: 4,
+  retryDelayMs: 100,
   logger,
 });
 const rabbitmq = await createRabbitPublisher({
   url: config.RABBITMQ_URL,
   queue: config.RABBITMQ_QUEUE,
+  // Back within 2 s of the broker: a publisher that waits longer to reconnect only prolongs the 503s.
+  maxReconnectDelayMs: 2000,
   logger,
 });
 

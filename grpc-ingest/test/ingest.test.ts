@@ -5,7 +5,7 @@
 import { credentials, type Server, status } from '@grpc/grpc-js';
 import type { Envelope, Publisher } from '@tandem/brokers';
 import { decodeMessage } from '@tandem/message';
-import { loadWeatherPackage, type WeatherServiceClient } from '@tandem/proto';
+import { HealthClient, loadWeatherPackage, type WeatherServiceClient } from '@tandem/proto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bind, createIngestServer, shutdown } from '../src/app.ts';
 
@@ -173,5 +173,29 @@ describe('ProcessTweetBatch', () => {
 
   it('refuses an empty batch', async () => {
     await expect(processBatch([])).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+  });
+});
+
+describe('grpc.health.v1.Health/Check', () => {
+  function check(service = ''): Promise<string | undefined> {
+    const health = new HealthClient('unused', credentials.createInsecure(), {
+      channelOverride: client.getChannel(),
+    });
+    return new Promise((resolve, reject) =>
+      health.Check({ service }, deadline(), (error, response) =>
+        error ? reject(error) : resolve(response?.status),
+      ),
+    );
+  }
+
+  it('is SERVING while both brokers are ready, NOT_SERVING while one is not', async () => {
+    expect(await check()).toBe('SERVING');
+    rabbitmq.ready = false;
+    expect(await check()).toBe('NOT_SERVING');
+    rabbitmq.ready = true;
+    kafka.ready = false;
+    expect(await check('weather.WeatherService')).toBe('NOT_SERVING');
+    kafka.ready = true;
+    expect(await check()).toBe('SERVING');
   });
 });

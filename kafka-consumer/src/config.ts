@@ -6,6 +6,8 @@ export const configSchema = z.object({
   KAFKA_BROKERS: env.hostPorts(),
   KAFKA_TOPIC: env.string('message'),
   KAFKA_GROUP: env.string('kafka-consumer'),
+  /** Where records that are not a valid message go (the dead-letter topic). Default `<KAFKA_TOPIC>.dlq`. */
+  KAFKA_DLQ_TOPIC: z.preprocess((v) => (v === '' ? undefined : v), z.string().trim().min(1).optional()),
   REDIS_URL: env.url(['redis:', 'rediss:']),
   DEDUP_TTL_SECONDS: env.positiveInt(DEFAULT_DEDUP_TTL_SECONDS),
   /** Most messages applied to the store in one round trip. */
@@ -13,3 +15,6 @@ export const configSchema = z.object({
   METRICS_PORT: env.port(9465),
   LOG_LEVEL: env.logLevel(),
 });
+
+export const deadLetterTopic = (config: { KAFKA_TOPIC: string; KAFKA_DLQ_TOPIC?: string | undefined }) =>
+  config.KAFKA_DLQ_TOPIC ?? `${config.KAFKA_TOPIC}.dlq`;

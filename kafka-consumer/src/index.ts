@@ -1,19 +1,40 @@
 /** Kafka → Redis: the only place that picks this pipeline's adapters. */
-import { createKafkaSubscriber } from '@tandem/brokers';
+import { createKafkaPublisher, createKafkaSubscriber, ensureKafkaTopic } from '@tandem/brokers';
 import { loadServiceConfig } from '@tandem/config';
 import { runConsumer } from '@tandem/consumer';
 import { openRedisStore } from '@tandem/counting';
 import { createLogger } from '@tandem/service';
-import { configSchema } from './config.ts';
+import { configSchema, deadLetterTopic } from './config.ts';
 
 const config = loadServiceConfig('kafka-consumer', configSchema);
 const logger = createLogger('kafka-consumer', config.LOG_LEVEL);
 
+const dlqTopic = deadLetterTopic(config);
+await ensureKafkaTopic({ brokers: config.KAFKA_BROKERS, topic: dlqTopic, partitions: 1, logger });
+
+// ioredis/iovalkey put the failed command in their errors, `AUTH <password>` included, and an uncaught error is
+// printed whole: say why the store cannot be opened with the server's reason only, then stop.
+const store = await openRedisStore(config.REDIS_URL, { dedupTtlSeconds: config.DEDUP_TTL_SECONDS }).catch(
+  (error: unknown) => {
+    logger.fatal(
+      { reason: error instanceof Error ? error.message : String(error) },
+      'cannot open the Redis store',
+    );
+    process.exit(1);
+  },
+);
+
 await runConsumer({
   pipeline: 'kafka-redis',
   logger,
+  deadLetters: await createKafkaPublisher({
+    brokers: config.KAFKA_BROKERS,
+    topic: dlqTopic,
+    clientId: 'kafka-consumer-dlq',
+    logger,
+  }),
   metricsPort: config.METRICS_PORT,
-  store: await openRedisStore(config.REDIS_URL, { dedupTtlSeconds: config.DEDUP_TTL_SECONDS }),
+  store,
   subscriber: await createKafkaSubscriber({
     brokers: config.KAFKA_BROKERS,
     topic: config.KAFKA_TOPIC,

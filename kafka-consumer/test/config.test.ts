@@ -1,7 +1,7 @@
 import { parseConfig } from '@tandem/config';
 import { DEFAULT_DEDUP_TTL_SECONDS } from '@tandem/counting';
 import { describe, expect, it } from 'vitest';
-import { configSchema } from '../src/config.ts';
+import { configSchema, deadLetterTopic } from '../src/config.ts';
 
 const required = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://:pw@127.0.0.1:6379' };
 
@@ -23,6 +23,16 @@ describe('kafka-consumer config', () => {
   ])('names %s when it is bad', (name, value) => {
     expect(() => parseConfig(configSchema, { ...required, [name]: value })).toThrow(
       new RegExp(`  ${name}: `),
+    );
+  });
+
+  it('dead-letters to <KAFKA_TOPIC>.dlq unless KAFKA_DLQ_TOPIC names another', () => {
+    expect(deadLetterTopic(parseConfig(configSchema, required))).toBe('message.dlq');
+    expect(deadLetterTopic(parseConfig(configSchema, { ...required, KAFKA_TOPIC: 'weather' }))).toBe(
+      'weather.dlq',
+    );
+    expect(deadLetterTopic(parseConfig(configSchema, { ...required, KAFKA_DLQ_TOPIC: 'poison' }))).toBe(
+      'poison',
     );
   });
 });

@@ -42,3 +42,4 @@ export type {
 export type { WeatherTweet, WeatherTweet__Output } from './generated/weather/WeatherTweet.ts';
 export type { WeatherTweetBatch, WeatherTweetBatch__Output } from './generated/weather/WeatherTweetBatch.ts';
 export type { ProtoGrpcType } from './generated/weather.ts';
+export { HealthClient, healthHandlers, healthService, type ServingStatus } from './health.ts';

@@ -1,7 +1,7 @@
 import { parseConfig } from '@tandem/config';
 import { DEFAULT_DEDUP_TTL_SECONDS } from '@tandem/counting';
 import { describe, expect, it } from 'vitest';
-import { configSchema } from '../src/config.ts';
+import { configSchema, deadLetterQueue } from '../src/config.ts';
 
 const required = { RABBITMQ_URL: 'amqp://u:p@127.0.0.1:5672', VALKEY_URL: 'redis://:pw@127.0.0.1:6380' };
 
@@ -21,6 +21,16 @@ describe('rabbit-consumer config', () => {
   ])('names %s when it is bad', (name, value) => {
     expect(() => parseConfig(configSchema, { ...required, [name]: value })).toThrow(
       new RegExp(`  ${name}: `),
+    );
+  });
+
+  it('dead-letters to <RABBITMQ_QUEUE>.dlq unless RABBITMQ_DLQ_QUEUE names another', () => {
+    expect(deadLetterQueue(parseConfig(configSchema, required))).toBe('message.dlq');
+    expect(deadLetterQueue(parseConfig(configSchema, { ...required, RABBITMQ_QUEUE: 'weather' }))).toBe(
+      'weather.dlq',
+    );
+    expect(deadLetterQueue(parseConfig(configSchema, { ...required, RABBITMQ_DLQ_QUEUE: 'poison' }))).toBe(
+      'poison',
     );
   });
 });

@@ -1,8 +1,10 @@
-import type { Subscriber } from '@tandem/brokers';
+import { randomUUID } from 'node:crypto';
+import type { Publisher, Subscriber } from '@tandem/brokers';
 import type { CountingStore } from '@tandem/counting';
 import { type Logger, onShutdown, startMetricsServer } from '@tandem/service';
 import { Gauge } from 'prom-client';
 import { createCountingHandler } from './handler.ts';
+import { createLatencyRecorder, recordLatency, serveLatency } from './latency.ts';
 
 export interface ConsumerOptions {
   pipeline: string;
@@ -10,6 +12,12 @@ export interface ConsumerOptions {
   store: CountingStore;
   metricsPort: number;
   logger: Logger;
+  /**
+   * Where undecodable deliveries go (the dead-letter topic / queue), as they came, before the batch is
+   * acknowledged; if that publish fails the batch is not acknowledged and comes again. Without one they are only
+   * logged and counted.
+   */
+  deadLetters?: Publisher;
 }
 
 /** Starts consuming into the store, serves metrics, and on SIGTERM drains: stop, commit/ack, close. */
@@ -19,6 +27,7 @@ export async function runConsumer({
   store,
   metricsPort,
   logger,
+  deadLetters,
 }: ConsumerOptions): Promise<void> {
   new Gauge({
     name: 'consumer_backlog',
@@ -31,13 +40,25 @@ export async function runConsumer({
   await store.ping();
   const handler = createCountingHandler(store, {
     pipeline,
-    onPoison: (delivery, reason) => logger.warn({ id: delivery.id, reason }, 'poison message skipped'),
+    onPoison: async (delivery, reason) => {
+      // The id and the reason only: a poison record's bytes may be anything, and bodies are never logged.
+      logger.warn(
+        { id: delivery.id, reason, bytes: delivery.payload.length },
+        deadLetters ? 'poison message dead-lettered' : 'poison message skipped',
+      );
+      await deadLetters?.publish([
+        { id: delivery.id ?? `poison-${randomUUID()}`, payload: delivery.payload },
+      ]);
+    },
   });
-  await subscriber.start(handler);
+  const latency = createLatencyRecorder(pipeline);
+  await subscriber.start(recordLatency(handler, latency));
   const metrics = await startMetricsServer(metricsPort);
+  serveLatency(metrics, latency);
   logger.info({ pipeline, metricsPort }, 'consuming');
   onShutdown(logger, async () => {
     await subscriber.close();
+    await deadLetters?.close();
     await store.close();
     metrics.close();
   });

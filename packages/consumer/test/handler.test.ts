@@ -45,6 +45,33 @@ describe('createCountingHandler', () => {
     expect((await store.counts()).total).toBe(1);
   });
 
+  it("takes a record the store would refuse (a ':' in the country) as poison, not as a failed batch", async () => {
+    const store = new MemoryCountingStore();
+    const poisoned: string[] = [];
+    const handle = createCountingHandler(store, {
+      pipeline: 'test',
+      onPoison: (_, reason) => {
+        poisoned.push(reason);
+      },
+    });
+    await handle([delivery(message('bad', 'GT:SV')), delivery(message('ok'))]);
+    expect(poisoned).toEqual(["country contains ':'"]);
+    expect((await store.counts()).total).toBe(1);
+  });
+
+  it('rejects (so the batch comes again) when a poison delivery cannot be dead-lettered', async () => {
+    const store = new MemoryCountingStore();
+    const handle = createCountingHandler(store, {
+      pipeline: 'test',
+      onPoison: async () => {
+        throw new Error('dead-letter queue unavailable');
+      },
+    });
+    await expect(
+      handle([{ id: 'x', payload: Buffer.from('not json') }, delivery(message('a'))]),
+    ).rejects.toThrow('dead-letter queue unavailable');
+  });
+
   it('rejects (so the broker redelivers) when the store cannot apply the batch', async () => {
     const store = new MemoryCountingStore();
     await store.close();

@@ -2,6 +2,7 @@
  * The message as it travels through both brokers: one JSON document per record / AMQP message, the same bytes on
  * both pipelines. JSON rather than protobuf so that anyone can read a record with the brokers' own tools.
  */
+import { isValidId } from './input.ts';
 
 /** A validated, normalised, accepted message: what the ingest publishes and the consumers count. */
 export interface WeatherMessage {
@@ -39,6 +40,10 @@ export function decodeMessage(bytes: Buffer | Uint8Array): WeatherMessage {
     if (typeof field !== 'string' || field.length === 0)
       throw new PoisonMessageError(`${name} is not a non-empty string`);
   }
+  // What the counting store would refuse for the whole batch must be refused here, for this record alone: else one
+  // bad record would fail every batch it lands in, for ever, and block the stream behind it.
+  if (!isValidId(id as string)) throw new PoisonMessageError('id is not a valid id');
+  if ((country as string).includes(':')) throw new PoisonMessageError("country contains ':'");
   if (typeof acceptedAt !== 'number' || !Number.isFinite(acceptedAt)) {
     throw new PoisonMessageError('acceptedAt is not a number');
   }

@@ -8,6 +8,11 @@ export interface KafkaClientOptions {
   logger?: BrokerLogger;
   /** Timeout of one broker request (ms); kafkajs's default is 30000. */
   requestTimeoutMs?: number;
+  /**
+   * Retries of the client's own connection and metadata requests (kafkajs's default: 5, from 300 ms, ~9 s in all).
+   * A probe that must answer quickly sets 0.
+   */
+  clientRetries?: number;
 }
 
 /** One kafkajs client whose log goes to a BrokerLogger. */
@@ -16,6 +21,7 @@ export function createKafkaClient({
   clientId,
   logger,
   requestTimeoutMs,
+  clientRetries,
 }: KafkaClientOptions): Kafka {
   const target = logger ?? stderrLogger;
   return new Kafka({
@@ -26,6 +32,7 @@ export function createKafkaClient({
     logCreator: () => (entry) => write(target, entry),
     connectionTimeout: 3000,
     ...(requestTimeoutMs === undefined ? {} : { requestTimeout: requestTimeoutMs }),
+    ...(clientRetries === undefined ? {} : { retry: { retries: clientRetries } }),
   });
 }
 

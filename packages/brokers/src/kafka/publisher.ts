@@ -1,7 +1,9 @@
-import { Partitioners } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Admin, Partitioners, type Producer } from 'kafkajs';
 import { createCoalescer } from '../coalesce.ts';
 import type { Envelope, Publisher, PublisherOptions } from '../contract.ts';
 import { BrokerUnavailableError } from '../errors.ts';
+import { stderrLogger } from '../logger.ts';
 import { createKafkaClient, type KafkaClientOptions } from './client.ts';
 
 export interface KafkaPublisherOptions extends PublisherOptions, KafkaClientOptions {
@@ -12,6 +14,12 @@ export interface KafkaPublisherOptions extends PublisherOptions, KafkaClientOpti
    * of its producer alone, and the reason counting is idempotent by id here.
    */
   retries?: number;
+  /** The first pause between send retries (ms), doubling up to 30 s (kafkajs's default: 300). */
+  retryDelayMs?: number;
+  /** While the broker is unreachable, the first pause between two probes of it (ms), doubling up to 2 s. Default 250. */
+  probeIntervalMs?: number;
+  /** While it is reachable, how often the broker is probed anyway (ms), so that an outage shows without traffic. Default 1000. */
+  healthCheckIntervalMs?: number;
 }
 
 export interface KafkaPublisherStats {
@@ -28,38 +36,85 @@ export interface KafkaPublisher extends Publisher {
   stats(): KafkaPublisherStats;
 }
 
-export const kafkaPublisherDefaults = { lingerMs: 5, maxBatch: 500 } as const;
+export const kafkaPublisherDefaults = {
+  lingerMs: 5,
+  maxBatch: 500,
+  probeIntervalMs: 250,
+  healthCheckIntervalMs: 1000,
+} as const;
 
 /**
  * An idempotent producer (acks=all; kafkajs allows one request in flight for idempotence) whose concurrent
  * publish() calls share requests: record key = envelope id, value = payload. Resolves once connected.
+ *
+ * kafkajs reports no outage between sends: it reconnects on the next send and retries it. So the broker is probed
+ * here (a metadata request for the topic, every partition with a leader), every second and after any failed
+ * send; while it is unreachable, publish() rejects at once with BrokerUnavailableError and isReady() is false,
+ * so that callers answer 503 quickly instead of each waiting out its own retries.
  */
 export async function createKafkaPublisher(options: KafkaPublisherOptions): Promise<KafkaPublisher> {
-  const { topic, retries } = options;
+  const { topic, retries, retryDelayMs } = options;
+  const logger = options.logger ?? stderrLogger;
   const lingerMs = options.lingerMs ?? kafkaPublisherDefaults.lingerMs;
   const maxBatch = options.maxBatch ?? kafkaPublisherDefaults.maxBatch;
+  const probeIntervalMs = options.probeIntervalMs ?? kafkaPublisherDefaults.probeIntervalMs;
+  const healthCheckIntervalMs = options.healthCheckIntervalMs ?? kafkaPublisherDefaults.healthCheckIntervalMs;
   const kafka = createKafkaClient(options);
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-    ...(retries === undefined ? {} : { retry: { retries } }),
-  });
+  const retry = {
+    ...(retries === undefined ? {} : { retries }),
+    ...(retryDelayMs === undefined ? {} : { initialRetryTime: retryDelayMs }),
+  };
   const stats: KafkaPublisherStats = { calls: 0, envelopes: 0, sends: 0, produceRequests: 0 };
-  producer.on(producer.events.REQUEST, ({ payload }) => {
-    if (payload.apiName === 'Produce') stats.produceRequests += 1;
-  });
+  const newProducer = (): Producer => {
+    const created = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      ...(Object.keys(retry).length === 0 ? {} : { retry }),
+    });
+    created.on(created.events.REQUEST, ({ payload }) => {
+      if (payload.apiName === 'Produce') stats.produceRequests += 1;
+    });
+    return created;
+  };
+  let producer = newProducer();
+  /**
+   * Set when a send failed. The idempotent producer's sequence numbers are then in doubt: after a broker restart
+   * kafkajs 2.2.4 was seen to get OUT_OF_ORDER_SEQUENCE_NUMBER on every send that followed, for close to a minute.
+   * So the next send first replaces the producer: a new producer id, sequences from 0. Records the failed send
+   * stored after all come again under the new id; counting is idempotent by message id.
+   */
+  let replaceProducer = false;
+  // The probe's own client: one attempt per probe, the loop below does the retrying.
+  let probeAdmin: Admin | undefined;
+  let unavailable: Error | undefined;
 
   const outgoing = createCoalescer<Envelope>({
     lingerMs,
     maxBatch,
     async send(envelopes) {
+      // Gathered before the broker was found unreachable: fail them now rather than each after its own retries.
+      if (unavailable) throw new BrokerUnavailableError('kafka', `unreachable (${unavailable.message})`);
       stats.sends += 1;
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: envelopes.map((envelope) => ({ key: envelope.id, value: envelope.payload })),
-      });
+      try {
+        if (replaceProducer) {
+          await producer.disconnect().catch(() => {});
+          producer = newProducer();
+          await producer.connect();
+          replaceProducer = false;
+        }
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: envelopes.map((envelope) => ({ key: envelope.id, value: envelope.payload })),
+        });
+      } catch (error) {
+        replaceProducer = true;
+        markUnavailable(error);
+        throw new BrokerUnavailableError('kafka', `send failed: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
     },
   });
 
@@ -67,23 +122,84 @@ export async function createKafkaPublisher(options: KafkaPublisherOptions): Prom
   let state: 'open' | 'closing' | 'closed' = 'open';
   let closed: Promise<void> | undefined;
 
+  function markUnavailable(error: unknown): void {
+    if (state !== 'open') return;
+    if (!unavailable)
+      logger.warn({ topic, err: error }, 'kafka unavailable: publishes rejected until it answers');
+    unavailable = error instanceof Error ? error : new Error(String(error));
+  }
+
+  /** The broker answers a metadata request for the topic, and every partition has a leader. */
+  async function reachable(): Promise<Error | undefined> {
+    try {
+      probeAdmin ??= createKafkaClient({
+        ...options,
+        logger,
+        requestTimeoutMs: Math.min(options.requestTimeoutMs ?? 5000, 5000),
+        clientRetries: 0,
+      }).admin({ retry: { retries: 0 } });
+      await probeAdmin.connect();
+      const { topics } = await probeAdmin.fetchTopicMetadata({ topics: [topic] });
+      const partitions = topics[0]?.partitions ?? [];
+      if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return undefined;
+      return new Error(`topic ${topic} has a partition without a leader`);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  /**
+   * Every healthCheckIntervalMs, and while unavailable every probeIntervalMs (doubling to 2 s): is the broker
+   * reachable? So readiness follows the broker even when nothing is being published, and a broker that went away
+   * is known before the next publish has to wait out its retries.
+   */
+  async function monitor(signal: AbortSignal): Promise<void> {
+    let delay = probeIntervalMs;
+    while (state === 'open') {
+      try {
+        await sleep(unavailable ? delay : healthCheckIntervalMs, undefined, { signal, ref: false });
+      } catch {
+        return; // closing
+      }
+      const error = await reachable();
+      if (state !== 'open') return;
+      if (error === undefined) {
+        if (unavailable) logger.info({ topic }, 'kafka reachable again: publishing');
+        unavailable = undefined;
+        delay = probeIntervalMs;
+      } else if (unavailable) {
+        delay = Math.min(delay * 2, 2000);
+      } else {
+        markUnavailable(error);
+      }
+    }
+  }
+  const stopMonitor = new AbortController();
+  const monitoring = monitor(stopMonitor.signal);
+
   return {
     publish(envelopes) {
       if (state !== 'open') {
         return Promise.reject(new BrokerUnavailableError('kafka', 'the publisher is closed'));
       }
+      if (unavailable) {
+        return Promise.reject(
+          new BrokerUnavailableError('kafka', `unreachable (${unavailable.message}); retry later`),
+        );
+      }
       stats.calls += 1;
       stats.envelopes += envelopes.length;
       return outgoing.add(envelopes);
     },
-    // kafkajs reconnects on the next send by itself and reports no outage in between, so this says only that the
-    // producer is connected and open; a broker that is down shows as publish() rejecting.
-    isReady: () => state === 'open',
+    isReady: () => state === 'open' && !unavailable,
     stats: () => ({ ...stats }),
     close() {
       closed ??= (async () => {
         state = 'closing';
+        stopMonitor.abort();
         await outgoing.drain();
+        await monitoring;
+        await probeAdmin?.disconnect().catch(() => {});
         await producer.disconnect();
         state = 'closed';
       })();

@@ -1,0 +1,47 @@
+# One image for the four services; the container's command picks the service:
+#
+#   node edge-api/src/index.ts | node grpc-ingest/src/index.ts | node kafka-consumer/src/index.ts
+#   | node rabbit-consumer/src/index.ts
+#
+# Built from the repository root (docker build -t tandem .): the workspace packages (packages/*, proto/) are copied
+# once and shared. TypeScript runs as it is on Node 24 (type stripping), so there is no build step: the image holds
+# the sources and the production dependencies only.
+#
+# NODE_VERSION must equal .nvmrc (deploy-tests checks it).
+ARG NODE_VERSION=24.21.0
+
+# Only the manifests reach the install stage, so that its layer is reused until a package.json or the lock changes.
+FROM node:${NODE_VERSION}-bookworm-slim AS manifests
+WORKDIR /src
+COPY . .
+RUN mkdir /manifests \
+  && find . -name package.json -not -path '*/node_modules/*' -exec cp --parents {} /manifests/ \; \
+  && cp package-lock.json /manifests/
+
+FROM node:${NODE_VERSION}-bookworm-slim AS dependencies
+WORKDIR /app
+COPY --from=manifests /manifests/ ./
+# `npm install`, not `npm ci`: the lock holds the platform packages of biome, turbo and buf for this platform only,
+# and `npm ci` refuses such a lock (README.md, "Development notes"). With --omit=dev those tools are not installed
+# at all, every production package comes from the lock as it is, and --no-save leaves the lock untouched.
+# --ignore-scripts: the only install scripts are buf's (a dev tool) and protobufjs's, both denied in allowScripts.
+RUN npm install --omit=dev --ignore-scripts --no-save --no-audit --no-fund --loglevel=error \
+  && npm cache clean --force
+
+FROM node:${NODE_VERSION}-bookworm-slim
+ENV NODE_ENV=production
+# kafkajs 2.2.4 schedules a negative timeout on every response under Node >= 24 (tulios/kafkajs#1751): harmless,
+# and it would flood the log (scripts/bootstrap.sh silences it the same way).
+ENV NODE_OPTIONS=--disable-warning=TimeoutNegativeWarning
+WORKDIR /app
+COPY --from=dependencies /app/ ./
+COPY packages/ ./packages/
+COPY proto/ ./proto/
+COPY edge-api/ ./edge-api/
+COPY grpc-ingest/ ./grpc-ingest/
+COPY kafka-consumer/ ./kafka-consumer/
+COPY rabbit-consumer/ ./rabbit-consumer/
+# The image's `node` user, by number: Kubernetes can verify runAsNonRoot only for a numeric user.
+USER 1000:1000
+EXPOSE 8080 50051 9464 9465 9466
+CMD ["node", "edge-api/src/index.ts"]

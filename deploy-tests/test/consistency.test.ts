@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { combinations, rendered } from '../src/combinations.ts';
+import { consistencyRules } from '../src/consistency.ts';
+import { find, type K8sObject } from '../src/manifests.ts';
+
+/** An application build together with the Kafka and RabbitMQ it talks to (from their own folders if not in it). */
+function system(dir: string): K8sObject[] {
+  const objects = [...rendered(dir)];
+  if (!objects.some((o) => o.kind === 'Kafka')) objects.push(...rendered('strimzi'));
+  if (!objects.some((o) => o.kind === 'RabbitmqCluster')) objects.push(...rendered('rabbitmq-operator'));
+  return objects;
+}
+
+describe.each(combinations().filter((c) => c.app))('$dir with Kafka and RabbitMQ', ({ dir }) => {
+  it.each(Object.entries(consistencyRules))('%s', (_name, rule) => {
+    expect(rule(system(dir))).toEqual([]);
+  });
+});
+
+describe('k8s/base', () => {
+  const base = rendered('k8s/base');
+
+  it('scales the edge on CPU: HPA autoscaling/v2, 2..10 replicas, 70% utilisation', () => {
+    const hpa = find(base, 'HorizontalPodAutoscaler', 'edge-api');
+    expect(hpa?.apiVersion).toBe('autoscaling/v2');
+    expect(hpa?.spec).toMatchObject({
+      scaleTargetRef: { kind: 'Deployment', name: 'edge-api' },
+      minReplicas: 2,
+      maxReplicas: 10,
+      metrics: [
+        {
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+        },
+      ],
+    });
+  });
+
+  it('puts everything in the namespace tandem', () => {
+    expect(
+      base.filter((o) => o.kind !== 'Namespace' && o.metadata.namespace !== 'tandem').map((o) => o.kind),
+    ).toEqual([]);
+  });
+});
+
+describe('strimzi', () => {
+  it('makes the topic message with 6 partitions', () => {
+    expect(find(rendered('strimzi'), 'KafkaTopic', 'message')?.spec).toMatchObject({ partitions: 6 });
+  });
+});

@@ -1,0 +1,69 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { rendered } from '../src/combinations.ts';
+import { inImage, readImage } from '../src/dockerfile.ts';
+import { serviceContainers } from '../src/env.ts';
+import { fromRoot } from '../src/paths.ts';
+import { serviceNames } from '../src/services.ts';
+import { workspaceClosure } from '../src/workspaces.ts';
+
+const image = readImage();
+const nvmrc = readFileSync(fromRoot('.nvmrc'), 'utf8').trim().replace(/^v/, '');
+
+describe('Dockerfile', () => {
+  it('builds on the Node version of .nvmrc, with pinned base images', () => {
+    expect(image.args.NODE_VERSION).toBe(nvmrc);
+    for (const stage of image.stages) {
+      expect(stage.from).toMatch(/^[^:@]+(:[^:]+|@sha256:[0-9a-f]{64})$/);
+      expect(stage.from).not.toMatch(/:latest$/);
+    }
+  });
+
+  it('installs production dependencies only, without touching the lock', () => {
+    const install = image.stages
+      .flatMap((s) => s.instructions)
+      .find((i) => /\bnpm (install|ci)\b/.test(i.args));
+    expect(install?.args).toMatch(/--omit=dev/);
+    expect(install?.args).toMatch(/--no-save/);
+  });
+
+  it('runs as a numeric non-root user, the one the manifests run as', () => {
+    const uid = Number(image.user?.split(':')[0]);
+    expect(uid).toBeGreaterThan(0);
+    for (const { workload, container } of serviceContainers(rendered('k8s/base'))) {
+      const runAs =
+        container.securityContext?.runAsUser ?? workload.spec.template.spec.securityContext?.runAsUser;
+      expect(runAs, workload.metadata.name).toBe(uid);
+    }
+  });
+
+  it('CMD runs a service entry point that is in the image', () => {
+    expect(image.cmd?.[0]).toBe('node');
+    expect(inImage(image, image.cmd?.[1] ?? '')).toBe(true);
+  });
+
+  it('every COPY source exists and is in the build context', () => {
+    expect(image.copied.length).toBeGreaterThan(0);
+    for (const source of image.copied) {
+      const path = source.replace(/\/$/, '');
+      expect(existsSync(fromRoot(path)) && image.inContext(path), source).toBe(true);
+    }
+  });
+
+  it('each Deployment runs `node <service>/src/index.ts` of a file that is in the image', () => {
+    const containers = serviceContainers(rendered('k8s/base'));
+    expect(containers.map((c) => c.service).sort()).toEqual([...serviceNames].sort());
+    for (const { container } of containers) {
+      const entry = container.command?.[1] ?? '';
+      expect(inImage(image, entry), entry).toBe(true);
+      expect(container.image).toMatch(/\/tandem:[^:]+$/);
+    }
+  });
+
+  it("the services' workspace dependencies are in the image, transitively", () => {
+    const { folders, missing } = workspaceClosure(serviceNames.map((s) => `@tandem/${s}`));
+    expect(missing).toEqual([]);
+    expect(folders.filter((folder) => !inImage(image, `${folder}/package.json`))).toEqual([]);
+    expect(folders.length).toBeGreaterThan(serviceNames.length);
+  });
+});

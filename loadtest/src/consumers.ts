@@ -1,0 +1,43 @@
+/** What the benchmark reads from a running consumer over its metrics port: its latency histogram and its backlog. */
+import type { Percentiles } from './report.ts';
+
+export type LatencySnapshot = Percentiles & { pipeline: string; from: number; to: number; histogram: string };
+
+/** The consumer's end-to-end latency since its last reset; starts a new interval. */
+export async function takeLatency(metricsUrl: string): Promise<LatencySnapshot> {
+  const response = await fetch(`${metricsUrl}/latency/reset`, {
+    method: 'POST',
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!response.ok) throw new Error(`${metricsUrl}/latency/reset answered ${response.status}`);
+  return (await response.json()) as LatencySnapshot;
+}
+
+/** A gauge's value for one label set in Prometheus text, or null when it is not there (or NaN). */
+export function gaugeValue(text: string, name: string, labels: Record<string, string>): number | null {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const close = line.lastIndexOf('}');
+    const labelText = close === -1 ? '' : line.slice(line.indexOf('{') + 1, close);
+    if (!wanted.every((pair) => labelText.split(',').includes(pair))) continue;
+    const value = Number(
+      line
+        .slice(close + 1)
+        .trim()
+        .split(' ')[0],
+    );
+    return Number.isFinite(value) ? value : null;
+  }
+  return null;
+}
+
+/** The consumer's own backlog (`consumer_backlog`): Kafka lag, or RabbitMQ ready + unacked deliveries. */
+export async function consumerBacklog(metricsUrl: string, pipeline: string): Promise<number | null> {
+  try {
+    const response = await fetch(`${metricsUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+    return gaugeValue(await response.text(), 'consumer_backlog', { pipeline });
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { gaugeValue } from '../src/consumers.ts';
+
+const text = `# HELP consumer_backlog Messages published but not yet acknowledged
+# TYPE consumer_backlog gauge
+consumer_backlog{pipeline="kafka-redis"} 12
+consumer_backlog{pipeline="rabbitmq-valkey"} NaN
+consumer_backlog_other{pipeline="kafka-redis"} 99
+`;
+
+describe('gaugeValue', () => {
+  it('reads one labelled value from Prometheus text', () => {
+    expect(gaugeValue(text, 'consumer_backlog', { pipeline: 'kafka-redis' })).toBe(12);
+  });
+
+  it('is null for NaN and for a missing series', () => {
+    expect(gaugeValue(text, 'consumer_backlog', { pipeline: 'rabbitmq-valkey' })).toBeNull();
+    expect(gaugeValue(text, 'consumer_backlog', { pipeline: 'other' })).toBeNull();
+  });
+});

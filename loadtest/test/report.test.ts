@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type BenchReport,
+  byRate,
+  markdown,
+  median,
+  type PipelineStep,
+  type StepResult,
+  sustainedRate,
+  svg,
+} from '../src/report.ts';
+import { linearTicks, logTicks, roundDown, roundUp } from '../src/svg.ts';
+
+const pipeline = (p99: number): PipelineStep => ({
+  e2e: { count: 100, mean: 5, p50: 3, p90: 8, p95: 10, p99, p999: p99 + 5, max: p99 + 10, histogram: '' },
+  countedPerSecond: 100,
+  backlogMax: 3,
+  backlogMean: 1,
+  drainSeconds: 0.2,
+  counted: 1000,
+});
+
+const step = (repeat: number, rate: number, overrides: Partial<StepResult> = {}): StepResult => ({
+  repeat,
+  rate,
+  durationSeconds: 10,
+  achievedRate: rate,
+  requests: rate * 10,
+  errorRate: 0,
+  dropped: 0,
+  http: { mean: 5, p50: 4, p90: 8, p95: 9, p99: 10 * repeat, max: 50 },
+  pipelines: { 'kafka-redis': pipeline(20 * repeat), 'rabbitmq-valkey': pipeline(30) },
+  exact: { ok: true, accepted: rate * 10, unresolved: 0, redis: rate * 10, valkey: rate * 10 },
+  processes: { 'edge-api': { cpuCores: 0.25, rssMaxMb: 200, hwmMb: 210 } },
+  machine: { cores: 2, busyCores: 1, otherCores: 0.1, loadAverage1m: 1 },
+  saturated: null,
+  ...overrides,
+});
+
+const report = (steps: StepResult[]): BenchReport => ({
+  tool: 'tandem bench',
+  version: 1,
+  mode: 'quick',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  finishedAt: '2026-01-01T00:02:00.000Z',
+  git: 'abc1234',
+  machine: { cpu: 'Test CPU', cores: 2, memoryGb: 8, kernel: '6.1', node: 'v24', k6: 'k6 v1.8.1' },
+  settings: {
+    rates: [50, 100],
+    durationSeconds: 10,
+    repeats: 2,
+    warmupSeconds: 5,
+    replicas: 1,
+    processes: [{ name: 'edge-api', kind: 'service' }],
+  },
+  steps,
+  notes: ['a note <with> markup'],
+});
+
+describe('median and byRate', () => {
+  it('takes the middle value, or the mean of the two middle ones', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 2, 3])).toBe(2.5);
+    expect(median([])).toBeNaN();
+  });
+
+  it('groups steps by rate with median, min and max over the repeats', () => {
+    const groups = byRate([step(1, 100), step(1, 50), step(2, 50), step(3, 50)]);
+    expect(groups.map((g) => [g.rate, g.runs])).toEqual([
+      [50, 3],
+      [100, 1],
+    ]);
+    expect(groups[0]?.of((s) => s.http.p99)).toEqual({ median: 20, min: 10, max: 30 });
+  });
+});
+
+describe('sustainedRate', () => {
+  it('is the highest rate up to which every run kept up', () => {
+    expect(sustainedRate(report([step(1, 50), step(1, 100)]))).toBe(100);
+    const slow = step(2, 100, { achievedRate: 80 });
+    expect(sustainedRate(report([step(1, 50), step(1, 100), slow]))).toBe(50);
+    const notDrained = step(1, 50, {
+      pipelines: { 'kafka-redis': { ...pipeline(1), drainSeconds: null }, 'rabbitmq-valkey': pipeline(1) },
+    });
+    expect(sustainedRate(report([notDrained]))).toBeNull();
+  });
+});
+
+describe('markdown', () => {
+  it('has the verdict, every table, medians with their spread, and links the chart', () => {
+    const text = markdown(report([step(1, 50), step(2, 50), step(1, 100), step(2, 100)]), 'chart.svg');
+    expect(text).toContain('![throughput and latency per pipeline](chart.svg)');
+    expect(text).toContain('every accepted message was counted exactly once');
+    expect(text).toContain('every run kept up to 100 msg/s');
+    for (const heading of [
+      '## Throughput and HTTP latency',
+      '## End-to-end latency',
+      '## Consumer lag',
+      '## CPU and memory per process',
+      '## Exactness and noise',
+    ]) {
+      expect(text).toContain(heading);
+    }
+    // Kafka → Redis p99: 20 and 40 over the two repeats.
+    expect(text).toMatch(/\| 50 \| 3\.0 \(3\.0–3\.0\) \| 10\.0 \(10\.0–10\.0\) \| 30\.0 \(20\.0–40\.0\) \|/);
+  });
+
+  it('says so loudly when a step was not exact', () => {
+    const wrong = step(1, 50, {
+      exact: { ok: false, accepted: 500, unresolved: 0, redis: 499, valkey: 500 },
+    });
+    expect(markdown(report([wrong]), 'c.svg')).toContain('**NOT EXACT');
+  });
+});
+
+describe('svg', () => {
+  it('is one SVG document with both panels, escaped text and no NaN coordinates', () => {
+    const text = svg(report([step(1, 50), step(1, 100)]));
+    expect(text.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(text.trim().endsWith('</svg>')).toBe(true);
+    expect(text).toContain('>Throughput<');
+    expect(text).toContain('>Latency<');
+    expect(text).toContain('Kafka → Redis e2e p99');
+    expect(text).not.toContain('NaN');
+  });
+});
+
+describe('ticks', () => {
+  it('are round numbers', () => {
+    expect(linearTicks(0, 800)).toEqual([0, 200, 400, 600, 800]);
+    expect(linearTicks(0, 7)).toEqual([0, 2, 4, 6]);
+    expect(logTicks(1, 1000)).toEqual([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]);
+    expect([roundDown(3), roundDown(0.15), roundUp(1065), roundUp(200), roundUp(7)]).toEqual([
+      2, 0.1, 2000, 200, 10,
+    ]);
+  });
+});
