@@ -3,20 +3,11 @@
  * and how far each consumer is behind. The same variables as the services and `npm run compare`.
  */
 import { kafkaGroupBacklog, rabbitQueueBacklog } from '@tandem/brokers';
-import { env, loadStackEnv, parseConfig } from '@tandem/config';
+import { type PipelinesConfig, pipelinesSchema } from '@tandem/compare/config';
+import { loadStackEnv, parseConfig } from '@tandem/config';
 import { type Counts, keys, openRedisStore, openValkeyStore } from '@tandem/counting';
-import { z } from 'zod';
 
-export const pipelinesSchema = z.object({
-  KAFKA_BROKERS: env.hostPorts(),
-  KAFKA_TOPIC: env.string('message'),
-  KAFKA_GROUP: env.string('kafka-consumer'),
-  RABBITMQ_URL: env.url(['amqp:', 'amqps:']),
-  RABBITMQ_QUEUE: env.string('message'),
-  REDIS_URL: env.url(['redis:', 'rediss:']),
-  VALKEY_URL: env.url(['redis:', 'rediss:']),
-});
-export type PipelinesConfig = z.output<typeof pipelinesSchema>;
+export type { PipelinesConfig } from '@tandem/compare/config';
 
 /** The variables from the environment over `.stack/env`; throws a ConfigError naming each bad one. */
 export function pipelinesConfig(overrides: Record<string, string> = {}): PipelinesConfig {

@@ -5,23 +5,12 @@
  */
 import { parseArgs } from 'node:util';
 import { kafkaGroupBacklog, rabbitQueueBacklog } from '@tandem/brokers';
-import { env, loadServiceConfig } from '@tandem/config';
+import { loadServiceConfig } from '@tandem/config';
 import { openRedisStore, openValkeyStore } from '@tandem/counting';
-import { z } from 'zod';
 import { compareCounts, formatComparison } from './compare.ts';
+import { pipelinesSchema } from './config.ts';
 
-const config = loadServiceConfig(
-  'compare',
-  z.object({
-    KAFKA_BROKERS: env.hostPorts(),
-    KAFKA_TOPIC: env.string('message'),
-    KAFKA_GROUP: env.string('kafka-consumer'),
-    RABBITMQ_URL: env.url(['amqp:', 'amqps:']),
-    RABBITMQ_QUEUE: env.string('message'),
-    REDIS_URL: env.url(['redis:', 'rediss:']),
-    VALKEY_URL: env.url(['redis:', 'rediss:']),
-  }),
-);
+const config = loadServiceConfig('compare', pipelinesSchema);
 const { values: flags } = parseArgs({ options: { json: { type: 'boolean' }, check: { type: 'boolean' } } });
 
 // The TTL only matters when applying; comparing only reads.
