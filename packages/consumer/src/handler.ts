@@ -7,12 +7,15 @@ import type { BatchHandler, Delivery } from '@tandem/brokers';
 import type { CountingStore } from '@tandem/counting';
 import { decodeMessage, PoisonMessageError, type WeatherMessage } from '@tandem/message';
 import { Counter, Histogram } from 'prom-client';
+import type { LatencyRecorder } from './latency.ts';
 
 export interface CountingHandlerOptions {
   /** Label for metrics: `kafka-redis` or `rabbitmq-valkey`. */
   pipeline: string;
   /** Called for each undecodable delivery, before the batch is acknowledged. */
   onPoison?: (delivery: Delivery, reason: string) => Promise<void> | void;
+  /** Gets each message's end-to-end latency once its batch is counted (the benchmark's HdrHistogram). */
+  latency?: LatencyRecorder;
   now?: () => number;
 }
 
@@ -53,7 +56,9 @@ export function createCountingHandler(store: CountingStore, options: CountingHan
     batchSize.observe({ pipeline }, batch.length);
     messagesTotal.inc({ pipeline, outcome: 'counted' }, result.counted);
     messagesTotal.inc({ pipeline, outcome: 'duplicate' }, result.duplicates);
-    for (const message of messages)
+    for (const message of messages) {
       endToEndSeconds.observe({ pipeline }, Math.max(0, countedAt - message.acceptedAt) / 1000);
+      options.latency?.record(message.acceptedAt, countedAt);
+    }
   };
 }

@@ -14,8 +14,6 @@
  * (NTP); on one machine they are the same clock.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { BatchHandler } from '@tandem/brokers';
-import { decodeMessage } from '@tandem/message';
 import { build, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 
 export interface LatencySnapshot {
@@ -80,30 +78,6 @@ export function createLatencyRecorder(pipeline: string, now: () => number = Date
       }
       return snapshot;
     },
-  };
-}
-
-/**
- * Wraps a batch handler: once it resolved (the batch is counted), records every decodable delivery's latency.
- * A failed batch records nothing; it is delivered again and recorded then.
- */
-export function recordLatency(
-  handler: BatchHandler,
-  recorder: LatencyRecorder,
-  now: () => number = Date.now,
-): BatchHandler {
-  return async (batch) => {
-    await handler(batch);
-    const countedAt = now();
-    for (const delivery of batch) {
-      let acceptedAt: number;
-      try {
-        acceptedAt = decodeMessage(delivery.payload).acceptedAt;
-      } catch {
-        continue; // poison: the handler already reported it
-      }
-      recorder.record(acceptedAt, countedAt);
-    }
   };
 }
 

@@ -4,7 +4,7 @@ import type { CountingStore } from '@tandem/counting';
 import { type Logger, onShutdown, startMetricsServer } from '@tandem/service';
 import { Gauge } from 'prom-client';
 import { createCountingHandler } from './handler.ts';
-import { createLatencyRecorder, recordLatency, serveLatency } from './latency.ts';
+import { createLatencyRecorder, serveLatency } from './latency.ts';
 
 export interface ConsumerOptions {
   pipeline: string;
@@ -38,8 +38,10 @@ export async function runConsumer({
     },
   });
   await store.ping();
+  const latency = createLatencyRecorder(pipeline);
   const handler = createCountingHandler(store, {
     pipeline,
+    latency,
     onPoison: async (delivery, reason) => {
       // The id and the reason only: a poison record's bytes may be anything, and bodies are never logged.
       logger.warn(
@@ -51,8 +53,7 @@ export async function runConsumer({
       ]);
     },
   });
-  const latency = createLatencyRecorder(pipeline);
-  await subscriber.start(recordLatency(handler, latency));
+  await subscriber.start(handler);
   const metrics = await startMetricsServer(metricsPort);
   serveLatency(metrics, latency);
   logger.info({ pipeline, metricsPort }, 'consuming');

@@ -3,6 +3,7 @@ import { MemoryCountingStore } from '@tandem/counting';
 import { encodeMessage, type WeatherMessage } from '@tandem/message';
 import { describe, expect, it } from 'vitest';
 import { createCountingHandler } from '../src/handler.ts';
+import { createLatencyRecorder } from '../src/latency.ts';
 
 const message = (id: string, country = 'GT', weather = 'Rainy'): WeatherMessage => ({
   id,
@@ -77,5 +78,22 @@ describe('createCountingHandler', () => {
     await store.close();
     const handle = createCountingHandler(store, { pipeline: 'test' });
     await expect(handle([delivery(message('a'))])).rejects.toThrow();
+  });
+
+  it('records the latency of every decoded message once the batch is counted, and nothing for a failed batch', async () => {
+    const latency = createLatencyRecorder('test');
+    const failing = new MemoryCountingStore();
+    await failing.close();
+    const batch = [
+      delivery({ ...message('a'), acceptedAt: 1_000 }),
+      { id: 'x', payload: Buffer.from('poison') },
+      delivery({ ...message('b'), acceptedAt: 1_200 }),
+    ];
+    await expect(createCountingHandler(failing, { pipeline: 'test', latency })(batch)).rejects.toThrow();
+    expect(latency.snapshot().count).toBe(0);
+    await createCountingHandler(new MemoryCountingStore(), { pipeline: 'test', latency, now: () => 1_250 })(
+      batch,
+    );
+    expect(latency.snapshot()).toMatchObject({ count: 2, min: 50, max: 250 });
   });
 });

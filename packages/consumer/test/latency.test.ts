@@ -1,12 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { encodeMessage } from '@tandem/message';
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLatencyRecorder, type LatencySnapshot, recordLatency, serveLatency } from '../src/latency.ts';
-
-const payload = (id: string, acceptedAt: number) =>
-  encodeMessage({ id, description: 'Está lloviendo', country: 'GT', weather: 'Rainy', acceptedAt });
+import { createLatencyRecorder, type LatencySnapshot, serveLatency } from '../src/latency.ts';
 
 describe('createLatencyRecorder', () => {
   it('keeps percentiles to 3 significant digits and starts a new interval on reset', () => {
@@ -26,30 +22,6 @@ describe('createLatencyRecorder', () => {
     const recorder = createLatencyRecorder('test');
     recorder.record(5_000, 4_000);
     expect(recorder.snapshot()).toMatchObject({ count: 1, max: 0 });
-  });
-});
-
-describe('recordLatency', () => {
-  it('records every decodable delivery once the handler resolved, and nothing for a failed batch', async () => {
-    const recorder = createLatencyRecorder('test');
-    let fail = true;
-    const handle = recordLatency(
-      async () => {
-        if (fail) throw new Error('store down');
-      },
-      recorder,
-      () => 1_250,
-    );
-    const batch = [
-      { id: 'a', payload: payload('a', 1_000) },
-      { id: 'x', payload: Buffer.from('poison') },
-      { id: 'b', payload: payload('b', 1_200) },
-    ];
-    await expect(handle(batch)).rejects.toThrow('store down');
-    expect(recorder.snapshot().count).toBe(0);
-    fail = false;
-    await handle(batch);
-    expect(recorder.snapshot()).toMatchObject({ count: 2, min: 50, max: 250 });
   });
 });
 
