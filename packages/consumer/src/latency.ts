@@ -13,7 +13,7 @@
  * 0–1 ms above the truth, 0.5 ms on average, the same for both pipelines. Across machines the clocks must agree
  * (NTP); on one machine they are the same clock.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { RouteHandler } from '@tandem/service';
 import { build, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 
 export interface LatencySnapshot {
@@ -81,24 +81,14 @@ export function createLatencyRecorder(pipeline: string, now: () => number = Date
   };
 }
 
-type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
-
-/**
- * Adds the /latency routes to a running HTTP server (the metrics server of @tandem/service), passing every other
- * request on to the listeners it already had.
- */
-export function serveLatency(server: Server, recorder: LatencyRecorder): void {
-  const others = server.listeners('request') as RequestListener[];
-  server.removeAllListeners('request');
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    const path = (request.url ?? '').split('?')[0];
-    const reset = request.method === 'POST' && path === '/latency/reset';
-    if (reset || (request.method === 'GET' && path === '/latency')) {
+/** The /latency routes, for the consumer's metrics server. */
+export function latencyRoutes(recorder: LatencyRecorder): Record<string, RouteHandler> {
+  const answer =
+    (reset: boolean): RouteHandler =>
+    (_, response) => {
       response
         .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
         .end(JSON.stringify(recorder.snapshot(reset)));
-      return;
-    }
-    for (const listener of others) listener.call(server, request, response);
-  });
+    };
+  return { 'GET /latency': answer(false), 'POST /latency/reset': answer(true) };
 }

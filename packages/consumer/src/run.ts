@@ -4,7 +4,7 @@ import type { CountingStore } from '@tandem/counting';
 import { type Logger, onShutdown, startMetricsServer } from '@tandem/service';
 import { Gauge } from 'prom-client';
 import { createCountingHandler } from './handler.ts';
-import { createLatencyRecorder, serveLatency } from './latency.ts';
+import { createLatencyRecorder, latencyRoutes } from './latency.ts';
 
 export interface ConsumerOptions {
   pipeline: string;
@@ -54,8 +54,7 @@ export async function runConsumer({
     },
   });
   await subscriber.start(handler);
-  const metrics = await startMetricsServer(metricsPort);
-  serveLatency(metrics, latency);
+  const metrics = await startMetricsServer(metricsPort, { routes: latencyRoutes(latency) });
   logger.info({ pipeline, metricsPort }, 'consuming');
   onShutdown(logger, async () => {
     await subscriber.close();

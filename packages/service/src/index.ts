@@ -1,3 +1,3 @@
 export { createLogger, type Logger } from './logger.ts';
-export { startMetricsServer } from './metrics.ts';
+export { type MetricsServerOptions, type RouteHandler, startMetricsServer } from './metrics.ts';
 export { onShutdown } from './shutdown.ts';

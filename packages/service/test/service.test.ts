@@ -6,9 +6,12 @@ import { createLogger } from '../src/logger.ts';
 import { startMetricsServer } from '../src/metrics.ts';
 
 describe('startMetricsServer', () => {
-  it('serves the registry on /metrics, health on /health, 404 elsewhere', async () => {
+  it('serves the registry on /metrics, health on /health, extra routes, 404 elsewhere', async () => {
     new Counter({ name: 'service_test_total', help: 'a test counter' }).inc(3);
-    const server = await startMetricsServer(0, '127.0.0.1');
+    const server = await startMetricsServer(0, {
+      host: '127.0.0.1',
+      routes: { 'POST /extra': (_, response) => response.writeHead(200).end('extra') },
+    });
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
       const metrics = await fetch(`${base}/metrics`);
@@ -17,6 +20,8 @@ describe('startMetricsServer', () => {
       expect(text).toContain('service_test_total 3');
       expect(text).toContain('process_cpu_user_seconds_total');
       expect((await fetch(`${base}/health`)).status).toBe(200);
+      expect(await (await fetch(`${base}/extra?x=1`, { method: 'POST' })).text()).toBe('extra');
+      expect((await fetch(`${base}/extra`)).status).toBe(404);
       expect((await fetch(`${base}/other`)).status).toBe(404);
     } finally {
       server.close();
