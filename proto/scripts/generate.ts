@@ -36,11 +36,13 @@ const generatorBin = createRequire(import.meta.url).resolve(
 /** Writes the generated types into outDir (emptied first), returning the relative paths written. */
 export function generate(outDir: string): string[] {
   rmSync(outDir, { recursive: true, force: true });
-  // -I weather + weather.proto: the root file becomes weather.ts, the messages weather/<Message>.ts.
+  // -I weather + weather.proto: the root file becomes weather.ts, the messages weather/<Message>.ts. The include
+  // dir is relative (run from the package) because each file's "Original file" line records it: an absolute
+  // one would make the output depend on where the repository is cloned.
   execFileSync(
     process.execPath,
-    [generatorBin, ...generatorFlags, '-I', join(packageDir, 'weather'), '-O', outDir, 'weather.proto'],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    [generatorBin, ...generatorFlags, '-I', 'weather', '-O', outDir, 'weather.proto'],
+    { cwd: packageDir, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const files = listFiles(outDir);
   for (const file of files) {
