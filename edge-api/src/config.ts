@@ -4,12 +4,18 @@ import { z } from 'zod';
 
 export const configSchema = z.object({
   PORT: env.port(8080),
-  /** `host:port` of the ingest; in Kubernetes a headless Service name, resolved with round_robin. */
+  /**
+   * The ingest: `host:port` over gRPC (in Kubernetes a headless Service name, resolved with round_robin), or
+   * `http://host:port` over HTTP/JSON (the bench's comparison of the transports).
+   */
   INGEST_ADDR: env
     .string('127.0.0.1:50051')
-    .refine((value) => /^[^\s/]+:\d{1,5}$/.test(value), 'must be host:port'),
+    .refine(
+      (value) => /^(?:http:\/\/)?[^\s/]+:\d{1,5}$/.test(value),
+      'must be host:port (gRPC) or http://host:port (HTTP/JSON)',
+    ),
   LOG_LEVEL: env.logLevel(),
-  /** Deadline of every gRPC call to the ingest. */
+  /** Deadline of every call to the ingest. */
   INGEST_DEADLINE_MS: env.positiveInt(5_000),
   /** Submits awaiting the ingest at once before requests are answered 429. */
   MAX_IN_FLIGHT: env.positiveInt(2_048),

@@ -27,8 +27,8 @@ import {
   type WeatherBatchResponse__Output,
   type WeatherResponse__Output,
   type WeatherServiceClient,
-  type WeatherTweet,
 } from '@tandem/proto';
+import { abortError, stripUndefined, toTweet } from './gateway-shared.ts';
 import { IngestError, type IngestGateway, type IngestMessage } from './ingest.ts';
 
 export interface GrpcIngestOptions {
@@ -162,11 +162,6 @@ export class GrpcIngestGateway implements IngestGateway {
   }
 }
 
-function toTweet(message: IngestMessage): WeatherTweet {
-  const { description, country, weather, id } = message;
-  return { description, country, weather, id };
-}
-
 /** A gRPC failure as the edge answers it; exported for its tests. */
 export function toIngestError(error: ServiceError, signal?: AbortSignal): IngestError {
   // Our own cancellation: keep the caller's reason (its deadline, or its client gone).
@@ -180,14 +175,4 @@ export function toIngestError(error: ServiceError, signal?: AbortSignal): Ingest
           ? 'invalid'
           : 'unavailable';
   return new IngestError(kind, `${status[error.code] ?? error.code}: ${error.details}`, { cause: error });
-}
-
-function abortError(signal: AbortSignal): IngestError {
-  return signal.reason instanceof IngestError
-    ? signal.reason
-    : new IngestError('unavailable', 'the call was cancelled', { cause: signal.reason });
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

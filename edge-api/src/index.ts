@@ -1,15 +1,16 @@
-// edge-api: wiring only. Configuration, the gRPC gateway, the app, the server, and a clean stop on SIGTERM/SIGINT.
+// edge-api: wiring only. Configuration, the ingest gateway (gRPC, or HTTP/JSON for an `http://` INGEST_ADDR), the app,
+// the server, and a clean stop on SIGTERM/SIGINT.
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { loadServiceConfig } from '@tandem/config';
-import { createLogger } from '@tandem/service';
+import { closeHttpServer, createLogger, onShutdown } from '@tandem/service';
 import { createApp } from './app.ts';
 import { configSchema } from './config.ts';
-import { GrpcIngestGateway } from './grpc-ingest.ts';
+import { createIngestGateway } from './ingest-gateway.ts';
 
 const config = loadServiceConfig('edge-api', configSchema);
 const logger = createLogger('edge-api', config.LOG_LEVEL);
-const ingest = new GrpcIngestGateway({ address: config.INGEST_ADDR, deadlineMs: config.INGEST_DEADLINE_MS });
+const ingest = createIngestGateway(config.INGEST_ADDR, { deadlineMs: config.INGEST_DEADLINE_MS });
 let draining = false;
 const app = createApp({
   ingest,
@@ -48,29 +49,10 @@ const server = serve(
   },
 ) as Server;
 
-const SHUTDOWN_TIMEOUT_MS = 25_000; // under Kubernetes' default 30 s grace period
-
-function shutdown(signal: NodeJS.Signals): void {
-  if (draining) return;
+// SIGTERM/SIGINT: /ready turns 503 at once (the load balancer stops sending), requests in flight finish, then the
+// ingest connection closes. Bounded by onShutdown's 25 s, under Kubernetes' default 30 s grace period.
+onShutdown(logger, async () => {
   draining = true;
-  logger.info({ signal }, 'stopping: no new connections; finishing requests in flight');
-  const force = setTimeout(() => {
-    logger.error('requests still in flight after the shutdown timeout; exiting anyway');
-    ingest.close();
-    process.exit(1);
-  }, SHUTDOWN_TIMEOUT_MS);
-  force.unref();
-  // close() stops accepting and closes idle keep-alive connections; busy ones close after their response.
-  server.close((error) => {
-    ingest.close();
-    clearTimeout(force);
-    if (error) logger.error({ err: error }, 'server close failed');
-    logger.info('stopped');
-    process.exit(error ? 1 : 0);
-  });
-  // A keep-alive connection that was busy at close() goes idle after its response: close it then.
-  setInterval(() => server.closeIdleConnections(), 250).unref();
-}
-
-process.once('SIGTERM', shutdown);
-process.once('SIGINT', shutdown);
+  await closeHttpServer(server);
+  ingest.close();
+});

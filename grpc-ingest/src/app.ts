@@ -1,11 +1,14 @@
-/** Builds the gRPC server (no port bound), so tests run it in-process. */
+/** Builds the ingest's servers (no port bound), so tests run them in-process. */
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { healthHandlers, healthService, loadWeatherPackage } from '@tandem/proto';
-import { createHandlers, type HandlerOptions } from './handlers.ts';
+import { createHandlers } from './handlers.ts';
+import type { Ingest } from './ingest.ts';
 
-export { createHandlers, type HandlerOptions } from './handlers.ts';
+export { createIngestHttpApp, type IngestHttpOptions } from './http.ts';
+export { createIngest, type Ingest, IngestCallError, type IngestOptions } from './ingest.ts';
+export { createHandlers };
 
-export function createIngestServer(options: HandlerOptions): Server {
+export function createIngestServer(ingest: Ingest): Server {
   const server = new Server({
     // Connections are recycled so that clients (round_robin over DNS) spread onto replicas that start later.
     'grpc.max_connection_age_ms': 60_000,
@@ -14,12 +17,9 @@ export function createIngestServer(options: HandlerOptions): Server {
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
   });
-  server.addService(loadWeatherPackage().weather.WeatherService.service, createHandlers(options));
+  server.addService(loadWeatherPackage().weather.WeatherService.service, createHandlers(ingest));
   // SERVING while every broker can take messages: the edge's /ready asks this.
-  server.addService(
-    healthService,
-    healthHandlers(() => Object.values(options.publishers).every((publisher) => publisher.isReady())),
-  );
+  server.addService(healthService, healthHandlers(ingest.isServing));
   return server;
 }
 

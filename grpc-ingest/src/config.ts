@@ -4,6 +4,14 @@ import { z } from 'zod';
 export const configSchema = z.object({
   PORT: env.port(50051),
   METRICS_PORT: env.port(9464),
+  /**
+   * Also serve the WeatherService as plain HTTP/JSON on this port (for the bench's gRPC-vs-HTTP comparison; the
+   * edge uses it when INGEST_ADDR is `http://host:port`). Unset: gRPC only.
+   */
+  HTTP_PORT: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(1).max(65535).optional(),
+  ),
   KAFKA_BROKERS: env.hostPorts(),
   KAFKA_TOPIC: env.string('message'),
   /** Partitions of the topic when the ingest creates it (an existing topic is left as it is). */

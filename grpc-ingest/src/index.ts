@@ -1,7 +1,9 @@
+import type { Server as HttpServer } from 'node:http';
+import { serve } from '@hono/node-server';
 import { createKafkaPublisher, createRabbitPublisher, ensureKafkaTopic } from '@tandem/brokers';
 import { loadServiceConfig, redact } from '@tandem/config';
-import { createLogger, onShutdown, startMetricsServer } from '@tandem/service';
-import { bind, createIngestServer, shutdown } from './app.ts';
+import { closeHttpServer, createLogger, onShutdown, startMetricsServer } from '@tandem/service';
+import { bind, createIngest, createIngestHttpApp, createIngestServer, shutdown } from './app.ts';
 import { configSchema } from './config.ts';
 
 const config = loadServiceConfig('grpc-ingest', configSchema);
@@ -33,12 +35,23 @@ const rabbitmq = await createRabbitPublisher({
   logger,
 });
 
-const server = createIngestServer({ publishers: { kafka, rabbitmq }, maxInFlight: config.MAX_IN_FLIGHT });
+const ingest = createIngest({ publishers: { kafka, rabbitmq }, maxInFlight: config.MAX_IN_FLIGHT });
+const server = createIngestServer(ingest);
 const port = await bind(server, `0.0.0.0:${config.PORT}`);
+const httpServer =
+  config.HTTP_PORT === undefined
+    ? undefined
+    : await new Promise<HttpServer>((resolve) => {
+        const listening = serve(
+          { fetch: createIngestHttpApp(ingest).fetch, port: config.HTTP_PORT, hostname: '0.0.0.0' },
+          () => resolve(listening as HttpServer),
+        );
+      });
 const metrics = await startMetricsServer(config.METRICS_PORT);
 logger.info(
   {
     port,
+    httpPort: config.HTTP_PORT,
     metricsPort: config.METRICS_PORT,
     kafka: config.KAFKA_BROKERS,
     rabbitmq: redact(config.RABBITMQ_URL),
@@ -47,7 +60,7 @@ logger.info(
 );
 
 onShutdown(logger, async () => {
-  await shutdown(server, 15_000);
+  await Promise.all([shutdown(server, 15_000), httpServer && closeHttpServer(httpServer)]);
   await Promise.all([kafka.close(), rabbitmq.close()]);
   metrics.close();
 });

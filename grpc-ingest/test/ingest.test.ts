@@ -3,27 +3,11 @@
  * brokers are exercised by the broker conformance suite and the end-to-end tests).
  */
 import { credentials, type Server, status } from '@grpc/grpc-js';
-import type { Envelope, Publisher } from '@tandem/brokers';
 import { decodeMessage } from '@tandem/message';
 import { HealthClient, loadWeatherPackage, type WeatherServiceClient } from '@tandem/proto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bind, createIngestServer, shutdown } from '../src/app.ts';
-
-class RecordingPublisher implements Publisher {
-  published: Envelope[] = [];
-  ready = true;
-  failWith: Error | undefined;
-  release: Promise<void> = Promise.resolve();
-  async publish(envelopes: readonly Envelope[]): Promise<void> {
-    await this.release;
-    if (this.failWith) throw this.failWith;
-    this.published.push(...envelopes);
-  }
-  isReady(): boolean {
-    return this.ready;
-  }
-  async close(): Promise<void> {}
-}
+import { bind, createIngest, createIngestServer, shutdown } from '../src/app.ts';
+import { RecordingPublisher } from './recording-publisher.ts';
 
 let server: Server;
 let client: WeatherServiceClient;
@@ -34,7 +18,9 @@ const now = 1_763_700_000_000;
 beforeEach(async () => {
   kafka = new RecordingPublisher();
   rabbitmq = new RecordingPublisher();
-  server = createIngestServer({ publishers: { kafka, rabbitmq }, maxInFlight: 10, now: () => now });
+  server = createIngestServer(
+    createIngest({ publishers: { kafka, rabbitmq }, maxInFlight: 10, now: () => now }),
+  );
   const port = await bind(server, '127.0.0.1:0');
   client = new (loadWeatherPackage().weather.WeatherService)(
     `127.0.0.1:${port}`,
@@ -131,7 +117,7 @@ describe('ProcessTweet', () => {
 
   it('refuses work beyond its in-flight limit with RESOURCE_EXHAUSTED', async () => {
     let release = () => {};
-    kafka.release = new Promise((resolve) => {
+    kafka.release = new Promise<void>((resolve) => {
       release = resolve;
     });
     const held = processBatch(

@@ -22,6 +22,8 @@ import { ensureK6, type K6Summary, k6Version, runK6, stat } from './k6.ts';
 import { findDescendant, type Target, UsageSampler } from './procstat.ts';
 import {
   type BenchReport,
+  type IngestTransport,
+  ingestTransportLabel,
   markdown,
   type PipelineName,
   type PipelineStep,
@@ -42,6 +44,7 @@ const { values: flags } = parseArgs({
     repeats: { type: 'string' },
     warmup: { type: 'string' },
     replicas: { type: 'string', default: '1' },
+    ingest: { type: 'string', default: 'grpc' },
     'port-base': { type: 'string', default: '18600' },
     db: { type: 'string', default: '14' },
     'drain-timeout': { type: 'string', default: '60' },
@@ -54,7 +57,7 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   console.log(
     'usage: npm run bench [-- --quick] [--rates 50,100,200] [--duration S] [--repeats N] [--warmup S] [--replicas 1|2]\n' +
-      '                     [--port-base 18600] [--db 14] [--drain-timeout S] [--no-stack-up] [--out DIR] [--render FILE.json]',
+      '                     [--ingest grpc|http] [--port-base 18600] [--db 14] [--drain-timeout S] [--no-stack-up] [--out DIR] [--render FILE.json]',
   );
   process.exit(0);
 }
@@ -76,6 +79,15 @@ const durationSeconds = Number(flags.duration ?? defaults.duration);
 const repeats = Number(flags.repeats ?? defaults.repeats);
 const warmupSeconds = Number(flags.warmup ?? defaults.warmup);
 const replicas = flags.replicas === '2' ? 2 : 1;
+const ingest = flags.ingest as IngestTransport;
+if (!(ingest in ingestTransportLabel)) {
+  console.error(`bench: --ingest must be grpc or http, not ${flags.ingest}`);
+  process.exit(2);
+}
+if (ingest === 'http' && replicas === 2) {
+  console.error('bench: --ingest http runs with one ingest; it cannot be combined with --replicas 2');
+  process.exit(2);
+}
 const drainTimeoutMs = Number(flags['drain-timeout']) * 1000;
 if (rates.some((r) => !(r > 0)) || !(durationSeconds > 0) || !(repeats >= 1) || !(warmupSeconds >= 0)) {
   console.error('bench: --rates must be positive numbers, --duration and --repeats positive, --warmup ≥ 0');
@@ -95,14 +107,14 @@ const stamp = startedAt
   .replace(/:/g, '-');
 const outBase = join(
   flags.out,
-  `${stamp}${mode === 'quick' ? '-quick' : ''}${replicas === 2 ? '-replicas2' : ''}`,
+  `${stamp}${mode === 'quick' ? '-quick' : ''}${replicas === 2 ? '-replicas2' : ''}${ingest === 'http' ? '-http' : ''}`,
 );
 const workDir = join(projectRoot, 'bench', 'results', 'tmp', basename(outBase));
 mkdirSync(workDir, { recursive: true });
 const totalSteps = rates.length * repeats;
 const estimate = Math.round(20 + warmupSeconds + totalSteps * (durationSeconds + 4));
 say(
-  `${mode}: ${rates.join(', ')} msg/s × ${durationSeconds}s, ${repeats} repeat(s), ${replicas} replica(s); about ${Math.ceil(estimate / 60)} min. Logs in ${relative(projectRoot, workDir)}/`,
+  `${mode}: ${rates.join(', ')} msg/s × ${durationSeconds}s, ${repeats} repeat(s), ${replicas} replica(s), edge → ingest over ${ingestTransportLabel[ingest]}; about ${Math.ceil(estimate / 60)} min. Logs in ${relative(projectRoot, workDir)}/`,
 );
 
 // ------------------------------------------------------------------------------------------------ the stack
@@ -141,6 +153,7 @@ try {
     db,
     name: benchName,
     replicas,
+    ingest,
     logDir: workDir,
     stack: stackConfig,
   });
@@ -162,6 +175,11 @@ async function runBench(system: BenchSystem, stores: Stores): Promise<BenchRepor
   if (replicas === 2) {
     notes.push(
       'Two edges (k6 alternates between them, as a load balancer would) and two ingests (each edge spreads its gRPC calls over both with round_robin, through an `ipv4:` target listing both), all on the same cores.',
+    );
+  }
+  if (ingest === 'http') {
+    notes.push(
+      'The edge reaches the ingest over plain HTTP/1.1 with JSON bodies (Node fetch, keep-alive connections; the ingest serves the same WeatherService with Hono) instead of gRPC: same validation, publishing and answers, only the transport differs.',
     );
   }
 
@@ -224,6 +242,7 @@ async function runBench(system: BenchSystem, stores: Stores): Promise<BenchRepor
       repeats,
       warmupSeconds,
       replicas,
+      ingest,
       processes: [
         ...targets.map(({ name, kind }) => ({ name, kind })),
         { name: 'k6', kind: 'load' as const },

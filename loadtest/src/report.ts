@@ -58,6 +58,13 @@ export interface StepResult {
   saturated: string | null;
 }
 
+/** The edge → ingest transport under test: gRPC (what tandem runs) or plain HTTP/JSON (for comparison). */
+export type IngestTransport = 'grpc' | 'http';
+export const ingestTransportLabel: Record<IngestTransport, string> = {
+  grpc: 'gRPC',
+  http: 'plain HTTP/JSON',
+};
+
 export interface BenchReport {
   tool: 'tandem bench';
   version: 1;
@@ -72,6 +79,8 @@ export interface BenchReport {
     repeats: number;
     warmupSeconds: number;
     replicas: number;
+    /** How the edge reaches the ingest; reports from before the HTTP/JSON transport have none: gRPC. */
+    ingest?: IngestTransport;
     processes: { name: string; kind: 'service' | 'server' | 'load' }[];
   };
   steps: StepResult[];
@@ -155,7 +164,7 @@ export function markdown(report: BenchReport, svgName: string): string {
     `# tandem bench — ${report.startedAt}${report.mode === 'quick' ? ' (quick)' : ''}`,
     '',
     `Machine: ${m.cpu}, ${m.cores} cores, ${num(m.memoryGb)} GB, Linux ${m.kernel}; Node ${m.node}; ${m.k6}. Revision ${report.git}.`,
-    `Load: k6 open model (constant-arrival-rate), POST /input, one message per request, steps of ${report.settings.durationSeconds} s at ${report.settings.rates.join(', ')} msg/s, ${repeats} repeat${repeats > 1 ? 's' : ''} (cells: median, and min–max over the repeats), after a ${report.settings.warmupSeconds} s warm-up. ${report.settings.replicas} edge and ${report.settings.replicas} ingest process${report.settings.replicas > 1 ? 'es' : ''}; everything (k6 included) on this one machine.`,
+    `Load: k6 open model (constant-arrival-rate), POST /input, one message per request, steps of ${report.settings.durationSeconds} s at ${report.settings.rates.join(', ')} msg/s, ${repeats} repeat${repeats > 1 ? 's' : ''} (cells: median, and min–max over the repeats), after a ${report.settings.warmupSeconds} s warm-up. ${report.settings.replicas} edge and ${report.settings.replicas} ingest process${report.settings.replicas > 1 ? 'es' : ''}, edge → ingest over ${ingestTransportLabel[report.settings.ingest ?? 'grpc']}; everything (k6 included) on this one machine.`,
     '',
     `![throughput and latency per pipeline](${svgName})`,
     '',
@@ -353,6 +362,6 @@ export function svg(report: BenchReport): string {
         ],
       },
     ],
-    `tandem bench ${report.startedAt} · ${report.machine.cores} cores · medians of ${report.settings.repeats} repeat(s) · ${report.mode}`,
+    `tandem bench ${report.startedAt} · ${report.machine.cores} cores · edge → ingest ${ingestTransportLabel[report.settings.ingest ?? 'grpc']} · medians of ${report.settings.repeats} repeat(s) · ${report.mode}`,
   );
 }

@@ -3,14 +3,15 @@
  * a queue, a consumer group and a Redis/Valkey database of their own, so that a benchmark never touches what
  * `npm start` or the tests run, and optionally with two edges and two ingests (replicas).
  *
- * Ports from `portBase`: edge k at portBase + 10k; ingest k gRPC at portBase + 10k + 1 and metrics + 2;
- * kafka-consumer metrics portBase + 3, rabbit-consumer metrics portBase + 4.
+ * Ports from `portBase`: edge k at portBase + 10k; ingest k gRPC at portBase + 10k + 1, metrics + 2 and, with the
+ * HTTP/JSON transport, HTTP + 5; kafka-consumer metrics portBase + 3, rabbit-consumer metrics portBase + 4.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from '@tandem/config';
+import type { IngestTransport } from './report.ts';
 import type { PipelinesConfig } from './stores.ts';
 
 export type ServiceName = 'grpc-ingest' | 'kafka-consumer' | 'rabbit-consumer' | 'edge-api';
@@ -22,6 +23,8 @@ export interface BenchSystemOptions {
   /** Topic, consumer group and queue name. */
   name: string;
   replicas: 1 | 2;
+  /** How the edges reach the ingest. HTTP/JSON takes one ingest (the edge's HTTP gateway has one base URL). */
+  ingest: IngestTransport;
   /** Service logs go to `<logDir>/<process>.log`. */
   logDir: string;
   /** Connection settings of the stack (from .stack/env). */
@@ -69,16 +72,27 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
     KAFKA_BROKERS: pipelines.KAFKA_BROKERS.join(','),
     LOG_LEVEL: options.logLevel ?? 'warn',
   };
+  if (options.ingest === 'http' && replicas === 2)
+    throw new Error('the HTTP/JSON transport runs with one ingest: use --replicas 1 with --ingest http');
   const indexes = replicas === 2 ? [0, 1] : [0];
   const ingestAddresses = indexes.map((k) => `127.0.0.1:${portBase + 10 * k + 1}`);
   // Two ingests behind one client: grpc-js's `ipv4:` target takes a list, and the edge's round_robin spreads
   // calls over it — what a headless Service's DNS answer gives it in Kubernetes.
-  const ingestAddr = replicas === 2 ? `ipv4:${ingestAddresses.join(',')}` : (ingestAddresses[0] as string);
+  const ingestAddr =
+    options.ingest === 'http'
+      ? `http://127.0.0.1:${portBase + 5}`
+      : replicas === 2
+        ? `ipv4:${ingestAddresses.join(',')}`
+        : (ingestAddresses[0] as string);
   const plan: { name: string; service: ServiceName; env: Record<string, string>; health: string }[] = [
     ...indexes.map((k) => ({
       name: k === 0 ? 'grpc-ingest' : `grpc-ingest-${k + 1}`,
       service: 'grpc-ingest' as const,
-      env: { PORT: String(portBase + 10 * k + 1), METRICS_PORT: String(portBase + 10 * k + 2) },
+      env: {
+        PORT: String(portBase + 10 * k + 1),
+        METRICS_PORT: String(portBase + 10 * k + 2),
+        ...(options.ingest === 'http' ? { HTTP_PORT: String(portBase + 10 * k + 5) } : {}),
+      },
       health: `http://127.0.0.1:${portBase + 10 * k + 2}/health`,
     })),
     {

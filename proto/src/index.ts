@@ -43,3 +43,4 @@ export type { WeatherTweet, WeatherTweet__Output } from './generated/weather/Wea
 export type { WeatherTweetBatch, WeatherTweetBatch__Output } from './generated/weather/WeatherTweetBatch.ts';
 export type { ProtoGrpcType } from './generated/weather.ts';
 export { HealthClient, healthHandlers, healthService, type ServingStatus } from './health.ts';
+export { httpStatusOfGrpc, weatherHttpPaths } from './http.ts';

@@ -1,0 +1,173 @@
+/**
+ * The IngestGateway over plain HTTP/JSON, so that a benchmark can compare that transport with gRPC on the same
+ * traffic. The ingest serves the same WeatherService as one POST per RPC (`weatherHttpPaths` in `@tandem/proto`).
+ *
+ * - Node's global fetch: its keep-alive connection pool is shared by every request. There is no balancing over
+ *   several ingests (gRPC's round_robin): INGEST_ADDR `http://host:port` names one ingest, as the bench runs it.
+ * - A deadline on every call, combined with the caller's AbortSignal; either one aborts the request.
+ * - One message → ProcessTweet (a WeatherTweet as JSON), several → ProcessTweetBatch (`{"tweets": [...]}`,
+ *   all-or-nothing, ids in order).
+ * - HTTP status → IngestError kind, the same kinds as the gRPC statuses the ingest maps them from
+ *   (`httpStatusOfGrpc`): 400 → invalid, 429 → overloaded, 503 → unavailable, 504 or our own deadline → deadline,
+ *   200 with `success: false` → unavailable (a broker did not confirm), and every other status (500, 413, 415, …),
+ *   an unreadable answer or a failed connection → unavailable: the edge cannot tell whether the ingest published,
+ *   and a retry with the same ids is safe. `Retry-After` (seconds) becomes `retryAfterSeconds`.
+ * - Every response body is read to its end, errors included, so that no unread answer holds its connection out of
+ *   the pool.
+ * - `isReady()`: `GET /health` answers 200, i.e. the ingest is up and both its brokers can take messages.
+ */
+import { weatherHttpPaths } from '@tandem/proto';
+import { abortError, stripUndefined, toTweet } from './gateway-shared.ts';
+import { IngestError, type IngestErrorKind, type IngestGateway, type IngestMessage } from './ingest.ts';
+
+export interface HttpIngestOptions {
+  /** `http://host:port` (INGEST_ADDR): the ingest's HTTP/JSON listener, without a path. */
+  address: string;
+  /** Deadline of every ProcessTweet / ProcessTweetBatch call, the response body included. */
+  deadlineMs?: number;
+  /** How long `isReady()` waits for `GET /health`. */
+  readyTimeoutMs?: number;
+}
+
+export const httpIngestDefaults = Object.freeze({
+  deadlineMs: 5_000,
+  readyTimeoutMs: 1_000,
+});
+
+/** What the edge reads of a WeatherResponse / WeatherBatchResponse. */
+interface Answer {
+  success: boolean;
+  message: string;
+}
+
+export class HttpIngestGateway implements IngestGateway {
+  readonly #urls: Readonly<Record<keyof typeof weatherHttpPaths, string>>;
+  readonly #deadlineMs: number;
+  readonly #readyTimeoutMs: number;
+  #closed = false;
+
+  constructor(options: HttpIngestOptions) {
+    const settings = { ...httpIngestDefaults, ...stripUndefined(options) };
+    this.#deadlineMs = settings.deadlineMs;
+    this.#readyTimeoutMs = settings.readyTimeoutMs;
+    const base = new URL(options.address);
+    // The paths are absolute: a path in the address would be silently dropped, so it is refused instead.
+    if (base.protocol !== 'http:' || base.pathname !== '/' || base.search !== '' || base.hash !== '') {
+      throw new TypeError(`the ingest address must be http://host:port, got ${options.address}`);
+    }
+    this.#urls = {
+      ProcessTweet: new URL(weatherHttpPaths.ProcessTweet, base).href,
+      ProcessTweetBatch: new URL(weatherHttpPaths.ProcessTweetBatch, base).href,
+      health: new URL(weatherHttpPaths.health, base).href,
+    };
+  }
+
+  async submit(messages: readonly IngestMessage[], signal?: AbortSignal): Promise<void> {
+    if (messages.length === 0) return;
+    if (signal?.aborted) throw abortError(signal);
+    if (this.#closed) throw new IngestError('unavailable', 'the ingest gateway is closed');
+    const tweets = messages.map(toTweet);
+    const [first] = tweets;
+    if (tweets.length === 1 && first !== undefined) {
+      const answer = await this.#post(this.#urls.ProcessTweet, first, signal);
+      if (!answer.success) throw new IngestError('unavailable', `ingest did not accept: ${answer.message}`);
+    } else {
+      const answer = await this.#post(this.#urls.ProcessTweetBatch, { tweets }, signal);
+      if (!answer.success) {
+        throw new IngestError('unavailable', `ingest did not accept the batch: ${answer.message}`);
+      }
+    }
+  }
+
+  async isReady(): Promise<boolean> {
+    if (this.#closed) return false;
+    try {
+      const response = await fetch(this.#urls.health, { signal: AbortSignal.timeout(this.#readyTimeoutMs) });
+      await response.arrayBuffer(); // read to the end, so that the connection is reused
+      return response.status === 200;
+    } catch {
+      return false; // refused, reset, or no answer in time
+    }
+  }
+
+  /** Later submits fail with `unavailable` and `isReady()` answers false; calls in flight run to their end. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  /** POSTs `body` as JSON and returns the 200 answer; throws an IngestError for every other outcome. */
+  async #post(url: string, body: unknown, signal: AbortSignal | undefined): Promise<Answer> {
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.#deadlineMs);
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: signal ? AbortSignal.any([deadline.signal, signal]) : deadline.signal,
+      });
+      text = await response.text();
+    } catch (error) {
+      if (signal?.aborted) throw abortError(signal);
+      if (deadline.signal.aborted) {
+        throw new IngestError('deadline', `no answer from the ingest in ${this.#deadlineMs} ms`, {
+          cause: error,
+        });
+      }
+      throw new IngestError('unavailable', `the call failed: ${describe(error)}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+    const answer = parseAnswer(text);
+    if (response.status !== 200) {
+      throw new IngestError(
+        kindOfStatus(response.status),
+        `HTTP ${response.status}: ${answer ? answer.message : text.slice(0, 200)}`,
+        { retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after')) },
+      );
+    }
+    if (answer === undefined) throw new IngestError('unavailable', 'ingest sent an unreadable answer');
+    return answer;
+  }
+}
+
+/** The kind for a status other than 200. */
+function kindOfStatus(status: number): IngestErrorKind {
+  switch (status) {
+    case 400:
+      return 'invalid';
+    case 429:
+      return 'overloaded';
+    case 504:
+      return 'deadline';
+    default:
+      return 'unavailable';
+  }
+}
+
+/** `Retry-After` as delta-seconds, the only form the ingest sends; undefined when absent or another form. */
+function parseRetryAfter(header: string | null): number | undefined {
+  return header !== null && /^\s*\d+\s*$/.test(header) ? Number(header) : undefined;
+}
+
+/** A WeatherResponse-shaped JSON object (`success` a boolean), or undefined. */
+function parseAnswer(text: string): Answer | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || !('success' in value)) return undefined;
+  const { success, message } = value as { success: unknown; message?: unknown };
+  if (typeof success !== 'boolean') return undefined;
+  return { success, message: typeof message === 'string' ? message : '' };
+}
+
+/** fetch's own message is "fetch failed"; the reason (ECONNREFUSED, a reset, …) is in its cause. */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
+}

@@ -1,0 +1,20 @@
+/**
+ * The IngestGateway for INGEST_ADDR: `http://host:port` → HTTP/JSON (for comparing the transports in the bench),
+ * anything else (`host:port`, what Kubernetes uses) → gRPC.
+ */
+import { GrpcIngestGateway } from './grpc-ingest.ts';
+import { HttpIngestGateway } from './http-ingest.ts';
+
+export interface IngestGatewayOptions {
+  deadlineMs?: number;
+  readyTimeoutMs?: number;
+}
+
+export function createIngestGateway(
+  address: string,
+  options: IngestGatewayOptions = {},
+): GrpcIngestGateway | HttpIngestGateway {
+  return address.startsWith('http://')
+    ? new HttpIngestGateway({ address, ...options })
+    : new GrpcIngestGateway({ address, ...options });
+}

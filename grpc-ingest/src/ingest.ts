@@ -1,0 +1,157 @@
+/**
+ * What the ingest does, whatever the transport: validate and normalise (a client of the original system may send
+ * anything), give every message an id and its accepted-at time, publish to BOTH brokers, and answer success only
+ * when both confirmed. The gRPC service (handlers.ts) and the HTTP/JSON one (http.ts) are thin bindings of this.
+ */
+import { status } from '@grpc/grpc-js';
+import type { Publisher } from '@tandem/brokers';
+import {
+  encodeMessage,
+  type MessageInput,
+  newMessageId,
+  parseMessageInput,
+  type WeatherCatalog,
+  type WeatherMessage,
+} from '@tandem/message';
+import type { WeatherBatchResponse, WeatherResponse } from '@tandem/proto';
+import { Counter, Histogram } from 'prom-client';
+
+export interface IngestOptions {
+  /** The two pipelines' publishers, by name (e.g. kafka, rabbitmq). */
+  publishers: Readonly<Record<string, Publisher>>;
+  weathers?: WeatherCatalog;
+  /** Messages being published at once before new calls are refused with RESOURCE_EXHAUSTED. */
+  maxInFlight: number;
+  now?: () => number;
+}
+
+export interface Ingest {
+  /** One message (a WeatherTweet, or any JSON value claiming to be one). */
+  processTweet(tweet: unknown): Promise<WeatherResponse>;
+  /** Several, all-or-nothing: one invalid message refuses them all; the ids come back in order. */
+  processTweetBatch(tweets: readonly unknown[]): Promise<WeatherBatchResponse>;
+  /** Whether every broker can take messages now: the health check of both transports. */
+  isServing(): boolean;
+}
+
+/** A refusal, with the gRPC status it is answered with (the HTTP binding maps it on). */
+export class IngestCallError extends Error {
+  override name = 'IngestCallError';
+  readonly code: status;
+  constructor(code: status, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const messagesTotal = new Counter({
+  name: 'ingest_messages_total',
+  help: 'Messages by outcome: accepted (both brokers confirmed), invalid, rejected (overload), failed (a broker).',
+  labelNames: ['outcome'] as const,
+});
+const publishSeconds = new Histogram({
+  name: 'ingest_publish_seconds',
+  help: 'Time from the RPC to the broker confirmation, per broker.',
+  labelNames: ['broker'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+});
+
+export function createIngest(options: IngestOptions): Ingest {
+  const now = options.now ?? Date.now;
+  let inFlight = 0;
+
+  function toMessages(tweets: readonly unknown[]): WeatherMessage[] {
+    const inputs: MessageInput[] = [];
+    const problems: string[] = [];
+    tweets.forEach((tweet, index) => {
+      const parsed = parseMessageInput(
+        messageFields(tweet),
+        options.weathers ? { weathers: options.weathers } : {},
+      );
+      if (parsed.ok) inputs.push(parsed.value);
+      else
+        problems.push(
+          ...parsed.issues.map((i) => `${tweets.length > 1 ? `[${index}].` : ''}${i.field}: ${i.message}`),
+        );
+    });
+    if (problems.length > 0) {
+      messagesTotal.inc({ outcome: 'invalid' });
+      throw new IngestCallError(status.INVALID_ARGUMENT, problems.join('; '));
+    }
+    const acceptedAt = now();
+    return inputs.map((input) => ({
+      id: input.id ?? newMessageId(),
+      description: input.description,
+      country: input.country,
+      weather: input.weather,
+      acceptedAt,
+    }));
+  }
+
+  async function publishToBoth(messages: readonly WeatherMessage[]): Promise<void> {
+    if (inFlight + messages.length > options.maxInFlight) {
+      messagesTotal.inc({ outcome: 'rejected' }, messages.length);
+      throw new IngestCallError(
+        status.RESOURCE_EXHAUSTED,
+        `ingest is at its limit of ${options.maxInFlight} messages in flight`,
+      );
+    }
+    const down = Object.entries(options.publishers).filter(([, publisher]) => !publisher.isReady());
+    if (down.length > 0) {
+      messagesTotal.inc({ outcome: 'failed' }, messages.length);
+      throw new IngestCallError(
+        status.UNAVAILABLE,
+        `not connected: ${down.map(([name]) => name).join(', ')}`,
+      );
+    }
+    const envelopes = messages.map((message) => ({ id: message.id, payload: encodeMessage(message) }));
+    inFlight += messages.length;
+    try {
+      const outcomes = await Promise.allSettled(
+        Object.entries(options.publishers).map(async ([broker, publisher]) => {
+          const stop = publishSeconds.startTimer({ broker });
+          await publisher.publish(envelopes);
+          stop();
+        }),
+      );
+      const failed = Object.keys(options.publishers).filter((_, i) => outcomes[i]?.status === 'rejected');
+      if (failed.length > 0) {
+        messagesTotal.inc({ outcome: 'failed' }, messages.length);
+        // Some brokers may hold the messages already; a retry with the same ids is counted once.
+        throw new IngestCallError(
+          status.UNAVAILABLE,
+          `not confirmed by ${failed.join(' and ')}; retry with the same id`,
+        );
+      }
+      messagesTotal.inc({ outcome: 'accepted' }, messages.length);
+    } finally {
+      inFlight -= messages.length;
+    }
+  }
+
+  return {
+    async processTweet(tweet) {
+      const messages = toMessages([tweet]);
+      await publishToBoth(messages);
+      return { success: true, message: 'accepted', id: messages[0]?.id ?? '' };
+    },
+    async processTweetBatch(tweets) {
+      if (tweets.length === 0)
+        throw new IngestCallError(status.INVALID_ARGUMENT, 'tweets: at least one is required');
+      const messages = toMessages(tweets);
+      await publishToBoth(messages);
+      return { success: true, message: 'accepted', ids: messages.map((m) => m.id) };
+    },
+    isServing: () => Object.values(options.publishers).every((publisher) => publisher.isReady()),
+  };
+}
+
+/**
+ * The message fields of a WeatherTweet; everything else (accepted_at_ms is the ingest's to set) is ignored. An
+ * empty id is proto3's "not set". A non-object is passed on as it is, for the validator to name.
+ */
+function messageFields(tweet: unknown): unknown {
+  if (typeof tweet !== 'object' || tweet === null || Array.isArray(tweet)) return tweet;
+  const { description, country, weather, id } = tweet as Record<string, unknown>;
+  return { description, country, weather, ...(id === '' || id === undefined ? {} : { id }) };
+}
