@@ -68,8 +68,9 @@ export interface SubscriberOptions {
   /** Most deliveries in one batch handed to the handler. */
   maxBatch?: number;
   /**
-   * How long to wait to fill a batch (ms) before handing over what there is (RabbitMQ; Kafka batches per fetch,
-   * one partition at a time; the memory adapter hands over what is there on the next turn of the event loop).
+   * How long to wait to fill a batch (ms) before handing over what there is (RabbitMQ; Kafka batches per fetch and
+   * partition, several partitions at once; the memory adapter hands over what is there on the next turn of the
+   * event loop).
    */
   lingerMs?: number;
 }

@@ -1,4 +1,5 @@
-import { afterAll } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   createKafkaPublisher,
   createKafkaSubscriber,
@@ -53,4 +54,42 @@ brokerConformance({
       },
     };
   },
+});
+
+describe('kafka subscriber', () => {
+  it('hands the partitions of one fetch to the handler at once, each partition in order, each record once', async () => {
+    const name = suffix();
+    const topic = `brokers-test-${name}`;
+    await ensureKafkaTopic({ brokers, topic, partitions: 3, logger });
+    const publisher = await createKafkaPublisher({ brokers, topic, clientId: name, lingerMs: 5, logger });
+    const sent = Array.from({ length: 60 }, (_, i) => ({ id: `c-${i}`, payload: Buffer.from(String(i)) }));
+    await publisher.publish(sent);
+    await publisher.close();
+
+    const subscriber = await createKafkaSubscriber({ brokers, topic, groupId: name, clientId: name, logger });
+    let running = 0;
+    let mostAtOnce = 0;
+    const received: { id: string | undefined; stream: string | undefined }[] = [];
+    await subscriber.start(async (deliveries) => {
+      running += 1;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      // Long enough that a second partition's batch, if handed over concurrently, arrives meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      received.push(...deliveries.map(({ id, stream }) => ({ id, stream })));
+      running -= 1;
+    });
+    const deadline = Date.now() + 30_000;
+    while (received.length < sent.length && Date.now() < deadline) await sleep(100);
+    await subscriber.close();
+    await admin.deleteGroups([name]).catch(() => {});
+    await admin.deleteTopics({ topics: [topic] });
+
+    expect(received.map((r) => r.id).sort()).toEqual(sent.map((e) => e.id).sort());
+    expect(new Set(received.map((r) => r.stream)).size).toBe(3);
+    expect(mostAtOnce).toBeGreaterThan(1);
+    for (const stream of new Set(received.map((r) => r.stream))) {
+      const order = received.filter((r) => r.stream === stream).map((r) => Number(r.id?.slice(2)));
+      expect(order).toEqual([...order].sort((a, b) => a - b));
+    }
+  }, 60_000);
 });

@@ -20,6 +20,12 @@ export interface KafkaSubscriberOptions extends SubscriberOptions, KafkaClientOp
    * other consumer retries (joining the group, fetching).
    */
   retryDelayMs?: number;
+  /**
+   * How many partitions of one fetch are handled at once (kafkajs's partitionsConsumedConcurrently). With one at a
+   * time, a message waits for the store and commit round trips of every partition before it in the fetch. Order
+   * holds within a partition either way. Default 6, the topic's default partition count.
+   */
+  partitionsConcurrently?: number;
 }
 
 export const kafkaSubscriberDefaults = {
@@ -27,6 +33,7 @@ export const kafkaSubscriberDefaults = {
   maxWaitMs: 500,
   sessionTimeoutMs: 30_000,
   retryDelayMs: 200,
+  partitionsConcurrently: 6,
 } as const;
 
 /**
@@ -48,7 +55,8 @@ export class HandlerRejectedError extends Error {
 
 /**
  * A consumer group member reading `topic` from the earliest offset the group has not committed. Batches are what
- * one fetch returned for one partition, cut into chunks of at most maxBatch; after the handler resolves a chunk,
+ * one fetch returned for one partition, cut into chunks of at most maxBatch; the partitions of a fetch are handled
+ * concurrently (up to partitionsConcurrently), each in order. After the handler resolves a chunk,
  * its last offset is resolved and committed before the next chunk is handed over. A rejection commits nothing and,
  * after retryDelayMs, the partition is fetched again from the last committed offset, for as long as it takes.
  * Resolves once connected; start() joins the group.
@@ -108,6 +116,8 @@ export async function createKafkaSubscriber(options: KafkaSubscriberOptions): Pr
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently:
+          options.partitionsConcurrently ?? kafkaSubscriberDefaults.partitionsConcurrently,
         eachBatch: async ({
           batch,
           resolveOffset,
