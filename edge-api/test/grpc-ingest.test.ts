@@ -14,7 +14,8 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { GrpcIngestGateway, ingestTarget } from '../src/grpc-ingest.ts';
-import { IngestError, type IngestErrorKind, type IngestMessage } from '../src/ingest.ts';
+import { IngestError, type IngestErrorKind } from '../src/ingest.ts';
+import { failure, message } from './gateway-support.ts';
 
 type Behaviour =
   | { kind: 'ok' }
@@ -78,22 +79,6 @@ function gateway(options: { deadlineMs?: number; readyTimeoutMs?: number; addres
   const created = new GrpcIngestGateway({ address, ...options });
   gateways.push(created);
   return created;
-}
-
-const message = (id: string, country = 'GT'): IngestMessage => ({
-  id,
-  description: 'Está lloviendo',
-  country,
-  weather: 'Rainy',
-});
-
-async function failure(promise: Promise<unknown>): Promise<IngestError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(IngestError);
-  return error as IngestError;
 }
 
 beforeAll(async () => {

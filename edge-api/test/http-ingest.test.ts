@@ -12,6 +12,7 @@ import { GrpcIngestGateway, toIngestError } from '../src/grpc-ingest.ts';
 import { HttpIngestGateway } from '../src/http-ingest.ts';
 import { IngestError, type IngestErrorKind, type IngestMessage } from '../src/ingest.ts';
 import { createIngestGateway } from '../src/ingest-gateway.ts';
+import { failure, message } from './gateway-support.ts';
 
 type Behaviour =
   | { kind: 'ok' }
@@ -83,22 +84,6 @@ function gateway(options: { deadlineMs?: number; readyTimeoutMs?: number; addres
   const created = new HttpIngestGateway({ address, ...options });
   gateways.push(created);
   return created;
-}
-
-const message = (id: string, country = 'GT'): IngestMessage => ({
-  id,
-  description: 'Está lloviendo',
-  country,
-  weather: 'Rainy',
-});
-
-async function failure(promise: Promise<unknown>): Promise<IngestError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(IngestError);
-  return error as IngestError;
 }
 
 /** A port nobody listens on: bind, take the port, close. */
