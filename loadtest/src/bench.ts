@@ -13,10 +13,11 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '@tandem/config';
+import { comparison } from './comparison.ts';
 import { consumerBacklog, takeLatency } from './consumers.ts';
 import { ensureK6, type K6Summary, k6Version, runK6, stat } from './k6.ts';
 import { findDescendant, type Target, UsageSampler } from './procstat.ts';
@@ -36,7 +37,8 @@ import { openStores, pipelinesConfig, type Stores } from './stores.ts';
 import { type BenchSystem, startBenchSystem, withDatabase } from './system.ts';
 
 process.title = 'bench';
-const { values: flags } = parseArgs({
+const { values: flags, positionals } = parseArgs({
+  allowPositionals: true,
   options: {
     quick: { type: 'boolean' },
     rates: { type: 'string' },
@@ -51,19 +53,46 @@ const { values: flags } = parseArgs({
     'no-stack-up': { type: 'boolean' },
     out: { type: 'string', default: join(projectRoot, 'bench', 'results') },
     render: { type: 'string' },
+    compare: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (flags.help) {
   console.log(
     'usage: npm run bench [-- --quick] [--rates 50,100,200] [--duration S] [--repeats N] [--warmup S] [--replicas 1|2]\n' +
-      '                     [--ingest grpc|http] [--port-base 18600] [--db 14] [--drain-timeout S] [--no-stack-up] [--out DIR] [--render FILE.json]',
+      '                     [--ingest grpc|http] [--port-base 18600] [--db 14] [--drain-timeout S] [--no-stack-up] [--out DIR] [--render FILE.json]\n' +
+      '       npm run bench -- --compare A.json B.json   (two runs side by side)',
   );
   process.exit(0);
 }
 
 const colour = process.stdout.isTTY && !process.env.NO_COLOR;
 const say = (message: string) => console.log(`${colour ? '\x1b[36mbench\x1b[0m' : 'bench'} ${message}`);
+
+if (flags.compare) {
+  const [first, second] = positionals;
+  if (positionals.length !== 2 || !first || !second) {
+    console.error(
+      'bench: --compare takes two reports, e.g. --compare bench/results/A.json bench/results/B.json',
+    );
+    process.exit(2);
+  }
+  const names = [basename(first, '.json'), basename(second, '.json')] as const;
+  const text = comparison(
+    JSON.parse(readFileSync(first, 'utf8')) as BenchReport,
+    JSON.parse(readFileSync(second, 'utf8')) as BenchReport,
+    names,
+  );
+  const out = join(dirname(first), `${names[0]}-vs-${names[1]}.md`);
+  writeFileSync(out, text);
+  console.log(text);
+  say(`wrote ${relative(projectRoot, out)}`);
+  process.exit(0);
+}
+if (positionals.length > 0) {
+  console.error(`bench: unexpected argument ${positionals[0]} (see --help)`);
+  process.exit(2);
+}
 
 if (flags.render) {
   const report = JSON.parse(readFileSync(flags.render, 'utf8')) as BenchReport;

@@ -125,11 +125,11 @@ export function byRate(steps: readonly StepResult[]): RateSummary[] {
   });
 }
 
-const num = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
-const msCell = (v: number) => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : '–');
+export const num = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
+export const msCell = (v: number) => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : '–');
 const spread = (r: { median: number; min: number; max: number }, runs: number, cell = msCell) =>
   runs > 1 && Number.isFinite(r.min) ? `${cell(r.median)} (${cell(r.min)}–${cell(r.max)})` : cell(r.median);
-const table = (header: string[], rows: string[][]) =>
+export const table = (header: string[], rows: string[][]) =>
   [
     `| ${header.join(' | ')} |`,
     `| ${header.map(() => '---').join(' | ')} |`,

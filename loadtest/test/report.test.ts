@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { comparison, runLabel } from '../src/comparison.ts';
 import {
   type BenchReport,
   byRate,
@@ -133,5 +134,51 @@ describe('ticks', () => {
     expect([roundDown(3), roundDown(0.15), roundUp(1065), roundUp(200), roundUp(7)]).toEqual([
       2, 0.1, 2000, 200, 10,
     ]);
+  });
+});
+
+describe('comparison', () => {
+  const grpc = report([step(1, 50), step(1, 100), step(2, 100)]);
+  const http: BenchReport = {
+    ...report([
+      step(1, 100, {
+        http: { mean: 5, p50: 6, p90: 8, p95: 9, p99: 40, max: 90 },
+        processes: {
+          'edge-api': { cpuCores: 0.3, rssMaxMb: 200, hwmMb: 210 },
+          'grpc-ingest': { cpuCores: 0.2, rssMaxMb: 200, hwmMb: 210 },
+        },
+      }),
+      step(1, 200),
+    ]),
+    settings: { ...grpc.settings, ingest: 'http' },
+  };
+
+  it('labels each run by its transport and replicas', () => {
+    expect(runLabel(grpc)).toBe('gRPC');
+    expect(runLabel(http)).toBe('plain HTTP/JSON');
+    expect(runLabel({ ...grpc, settings: { ...grpc.settings, replicas: 2 } })).toBe(
+      'gRPC, 2 edges + 2 ingests',
+    );
+  });
+
+  it('compares only the rates both runs measured, each cell A → B with the ratio of their medians', () => {
+    const text = comparison(grpc, http, ['a-run', 'b-run']);
+    expect(text).toContain('# tandem bench — gRPC (A) vs plain HTTP/JSON (B)');
+    expect(text).toContain('[a-run](a-run.md)');
+    expect(text).toContain('| 100 msg/s |');
+    expect(text).not.toContain('50 msg/s');
+    expect(text).not.toContain('200 msg/s');
+    // HTTP p99 over the repeats of A: median of 10 and 20 = 15; B: 40.
+    expect(text).toContain('| HTTP p99 ms | 15.0 → 40.0 (×2.67) |');
+    expect(text).toContain('| HTTP p50 ms | 4.0 → 6.0 (×1.50) |');
+    // CPU sums a service's processes; a service A did not measure is 0 there.
+    expect(text).toContain('| edge-api CPU (cores) | 0.25 → 0.30 (×1.20) |');
+    expect(text).toContain('| grpc-ingest CPU (cores) | 0.00 → 0.20 (–) |');
+  });
+
+  it('says so when the runs have no rate in common', () => {
+    expect(comparison(report([step(1, 50)]), report([step(1, 60)]), ['a', 'b'])).toContain(
+      'no offered rate in common',
+    );
   });
 });
