@@ -92,4 +92,40 @@ describe('kafka subscriber', () => {
       expect(order).toEqual([...order].sort((a, b) => a - b));
     }
   }, 60_000);
+
+  it('commits handled offsets on its timer and on close, never per chunk', async () => {
+    const name = suffix();
+    const topic = `brokers-test-${name}`;
+    await ensureKafkaTopic({ brokers, topic, partitions: 3, logger });
+    const publisher = await createKafkaPublisher({ brokers, topic, clientId: name, lingerMs: 5, logger });
+    await publisher.publish(
+      Array.from({ length: 30 }, (_, i) => ({ id: `t-${i}`, payload: Buffer.from('x') })),
+    );
+    await publisher.close();
+    const lag = () => kafkaGroupBacklog({ brokers, topic, groupId: name, logger });
+
+    // A timer too slow to fire during the test: whatever gets committed, close() committed.
+    const subscriber = await createKafkaSubscriber({
+      brokers,
+      topic,
+      groupId: name,
+      clientId: name,
+      commitIntervalMs: 600_000,
+      logger,
+    });
+    let handled = 0;
+    await subscriber.start(async (deliveries) => {
+      handled += deliveries.length;
+    });
+    const deadline = Date.now() + 30_000;
+    while (handled < 30 && Date.now() < deadline) await sleep(100);
+    await sleep(500);
+    expect(handled).toBe(30);
+    expect(await lag()).toBe(30);
+    await subscriber.close();
+    expect(await lag()).toBe(0);
+
+    await admin.deleteGroups([name]).catch(() => {});
+    await admin.deleteTopics({ topics: [topic] });
+  }, 60_000);
 });
