@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin } from 'kafkajs';
 import { createKafkaClient, type KafkaClientOptions } from './client.ts';
 
 export interface EnsureKafkaTopicOptions extends Partial<Pick<KafkaClientOptions, 'clientId' | 'logger'>> {
@@ -6,6 +8,8 @@ export interface EnsureKafkaTopicOptions extends Partial<Pick<KafkaClientOptions
   partitions: number;
   /** Default: the broker's default.replication.factor. */
   replicationFactor?: number;
+  /** How long to wait for every partition to have a leader. Default 30000. */
+  leaderTimeoutMs?: number;
 }
 
 /**
@@ -19,11 +23,40 @@ export async function ensureKafkaTopic(options: EnsureKafkaTopicOptions): Promis
   const admin = createKafkaClient({ brokers, clientId, ...(logger ? { logger } : {}) }).admin();
   await admin.connect();
   try {
-    return await admin.createTopics({
-      waitForLeaders: true,
+    // Not kafkajs's waitForLeaders: it gives up when the metadata of a topic created a moment ago still says
+    // UNKNOWN_TOPIC_OR_PARTITION, as a fresh broker's does when several services create topics at once.
+    const created = await admin.createTopics({
       topics: [{ topic, numPartitions: partitions, replicationFactor: replicationFactor ?? -1 }],
     });
+    await waitForLeaders(admin, topic, options.leaderTimeoutMs ?? 30_000);
+    return created;
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Resolves once every partition of `topic` has a leader, retrying whatever Kafka calls retriable. Exported for its
+ * tests.
+ */
+export async function waitForLeaders(
+  admin: Pick<Admin, 'fetchTopicMetadata'>,
+  topic: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (let delay = 50; Date.now() < deadline; delay = Math.min(delay * 2, 1000)) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const leaders = topics[0]?.partitions.map((partition) => partition.leader) ?? [];
+      if (leaders.length > 0 && leaders.every((leader) => leader >= 0)) return;
+      last = new Error(`partitions without a leader: ${leaders.filter((leader) => leader < 0).length}`);
+    } catch (error) {
+      if (!(error as { retriable?: boolean }).retriable) throw error;
+      last = error;
+    }
+    await sleep(delay);
+  }
+  throw new Error(`topic ${topic} has no leader for every partition after ${timeoutMs} ms`, { cause: last });
 }
