@@ -98,7 +98,8 @@ export async function createKafkaSubscriber(options: KafkaSubscriberOptions): Pr
   /** Partition → the offset to commit for it (one past its last handled record), while not yet committed. */
   const handled = new Map<number, string>();
   let commitTimer: NodeJS.Timeout | undefined;
-  let committing = Promise.resolve();
+  /** The commit in flight, if any: a tick that finds one skips it, so that slow commits never pile up. */
+  let committing: Promise<void> | undefined;
   /** Commits what was handled since the last commit; a failure leaves it for the next (or a redelivery). */
   async function commitHandled(): Promise<void> {
     if (!joined || handled.size === 0) return;
@@ -145,7 +146,9 @@ export async function createKafkaSubscriber(options: KafkaSubscriberOptions): Pr
       // Off the fetch loop: a fetch never waits for a commit's round trip, only shares the connection with it.
       const commitIntervalMs = options.commitIntervalMs ?? kafkaSubscriberDefaults.commitIntervalMs;
       commitTimer = setInterval(() => {
-        committing = committing.then(commitHandled);
+        committing ??= commitHandled().finally(() => {
+          committing = undefined;
+        });
       }, commitIntervalMs);
       commitTimer.unref();
       await consumer.run({
@@ -200,8 +203,8 @@ export async function createKafkaSubscriber(options: KafkaSubscriberOptions): Pr
       closed ??= (async () => {
         state = 'closing';
         clearInterval(commitTimer);
-        committing = committing.then(commitHandled); // what was handled since the last commit
         await committing;
+        await commitHandled(); // what was handled since the last commit
         // Stops fetching, waits for the chunk in flight to be handled and committed, leaves the group.
         await consumer.disconnect();
         await admin.disconnect();
