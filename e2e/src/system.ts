@@ -60,6 +60,8 @@ export interface SystemUnderTest {
   /** How many times the supervisor restarted the service. */
   restarts(name: ServiceName): number;
   pid(name: ServiceName): number | undefined;
+  /** Starts every service in `serviceNames` order (the ingest creates the topic and queue the consumers read). */
+  startAll(): Promise<void>;
   stopAll(): Promise<void>;
   /** Log lines each service printed (stdout and stderr, every incarnation), for diagnosing a failure. */
   logs(name: ServiceName): string[];
@@ -254,6 +256,9 @@ export async function startSystem(portBase: number, options: SystemOptions = {})
     metricsUrl,
     restarts: (name) => state.get(name)?.restarts ?? 0,
     pid: (name) => state.get(name)?.child?.pid,
+    async startAll() {
+      for (const name of serviceNames) await start(name);
+    },
     async stopAll() {
       // The edge first, so that nothing new comes in while the others drain.
       for (const name of [...serviceNames].reverse()) await stop(name, 'SIGTERM');

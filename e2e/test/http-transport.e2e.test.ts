@@ -16,8 +16,7 @@ beforeAll(async () => {
   system = await startSystem(portBase, {
     env: { HTTP_PORT: String(portBase + 5), INGEST_ADDR: `http://127.0.0.1:${portBase + 5}` },
   });
-  for (const name of ['grpc-ingest', 'kafka-consumer', 'rabbit-consumer', 'edge-api'] as const)
-    await system.start(name);
+  await system.startAll();
   redis = await openRedisStore(system.env.REDIS_URL as string, { dedupTtlSeconds: 3600 });
   valkey = await openValkeyStore(system.env.VALKEY_URL as string, { dedupTtlSeconds: 3600 });
 }, 120_000);

@@ -129,8 +129,7 @@ async function settledCounts(timeoutMs = 90_000): Promise<[Counts, Counts]> {
 
 beforeAll(async () => {
   system = await startSystem(18_080);
-  for (const name of ['grpc-ingest', 'kafka-consumer', 'rabbit-consumer', 'edge-api'] as const)
-    await system.start(name);
+  await system.startAll();
   redis = await openRedisStore(system.env.REDIS_URL as string, { dedupTtlSeconds: 3600 });
   valkey = await openValkeyStore(system.env.VALKEY_URL as string, { dedupTtlSeconds: 3600 });
 }, 120_000);

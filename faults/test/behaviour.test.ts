@@ -16,7 +16,7 @@ import {
   type Delivery,
   type Envelope,
 } from '@tandem/brokers';
-import { type SystemUnderTest, serviceNames, startSystem } from '@tandem/e2e';
+import { type SystemUnderTest, startSystem } from '@tandem/e2e';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, metricValue, percentile, pool, postJson, request } from '../src/http.ts';
 import { privateStack } from '../src/stack.ts';
@@ -72,7 +72,7 @@ beforeAll(async () => {
     supervise: true,
     env: { LOG_LEVEL: 'warn' },
   });
-  for (const name of serviceNames) await system.start(name);
+  await system.startAll();
   stores = await openStores(system.env);
 });
 
@@ -150,7 +150,7 @@ describe('bounded in-flight work', () => {
       env: { LOG_LEVEL: 'warn', MAX_IN_FLIGHT: '4' },
     });
     try {
-      for (const name of serviceNames) await small.start(name);
+      await small.startAll();
       const smallStores = await openStores(small.env);
       try {
         const country = 'OVERLOAD';

@@ -89,7 +89,7 @@ beforeAll(async () => {
     supervise: true,
     env: { LOG_LEVEL: process.env.FAULTS_LOG_LEVEL ?? 'warn' },
   });
-  for (const name of serviceNames) await system.start(name);
+  await system.startAll();
   stores = await openStores(system.env);
   load = new Load({
     edgeUrl: system.edgeUrl,

@@ -57,7 +57,7 @@ beforeAll(async () => {
     supervise: true,
     env: { LOG_LEVEL: 'info' },
   });
-  for (const name of serviceNames) await system.start(name);
+  await system.startAll();
 });
 
 afterAll(async () => {
