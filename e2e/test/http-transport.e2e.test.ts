@@ -3,29 +3,25 @@
  * benchmark compares gRPC with, on the real local stack: it must be just as exact, and fail just as cleanly.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CountingStore, openRedisStore, openValkeyStore } from '@tandem/counting';
+import type { CountingStore } from '@tandem/counting';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SystemUnderTest, startSystem } from '../src/system.ts';
+import type { SystemUnderTest } from '../src/system.ts';
+import { type RunningPipeline, startPipeline } from './pipeline-setup.ts';
 
 const portBase = 18_180;
 let system: SystemUnderTest;
 let redis: CountingStore;
 let valkey: CountingStore;
+let pipeline: RunningPipeline | undefined;
 
 beforeAll(async () => {
-  system = await startSystem(portBase, {
+  pipeline = await startPipeline(portBase, {
     env: { HTTP_PORT: String(portBase + 5), INGEST_ADDR: `http://127.0.0.1:${portBase + 5}` },
   });
-  await system.startAll();
-  redis = await openRedisStore(system.env.REDIS_URL as string, { dedupTtlSeconds: 3600 });
-  valkey = await openValkeyStore(system.env.VALKEY_URL as string, { dedupTtlSeconds: 3600 });
+  ({ system, redis, valkey } = pipeline);
 }, 120_000);
 
-afterAll(async () => {
-  await system?.stopAll();
-  await redis?.close();
-  await valkey?.close();
-});
+afterAll(() => pipeline?.stop());
 
 function post(path: string, body: unknown) {
   return fetch(`${system.edgeUrl}${path}`, {

@@ -9,9 +9,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { credentials, loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { projectRoot } from '@tandem/config';
-import { type CountingStore, type Counts, openRedisStore, openValkeyStore } from '@tandem/counting';
+import type { CountingStore, Counts } from '@tandem/counting';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ServiceName, type SystemUnderTest, startSystem } from '../src/system.ts';
+import type { ServiceName, SystemUnderTest } from '../src/system.ts';
+import { type RunningPipeline, startPipeline } from './pipeline-setup.ts';
 
 /** What a client sends, and what the stores must then show (normalised here independently of the code under test). */
 interface Sent {
@@ -127,18 +128,14 @@ async function settledCounts(timeoutMs = 90_000): Promise<[Counts, Counts]> {
   }
 }
 
+let pipeline: RunningPipeline | undefined;
+
 beforeAll(async () => {
-  system = await startSystem(18_080);
-  await system.startAll();
-  redis = await openRedisStore(system.env.REDIS_URL as string, { dedupTtlSeconds: 3600 });
-  valkey = await openValkeyStore(system.env.VALKEY_URL as string, { dedupTtlSeconds: 3600 });
+  pipeline = await startPipeline(18_080);
+  ({ system, redis, valkey } = pipeline);
 }, 120_000);
 
-afterAll(async () => {
-  await system?.stopAll();
-  await redis?.close();
-  await valkey?.close();
-});
+afterAll(() => pipeline?.stop());
 
 describe('the pipeline', () => {
   it('accepts a call from a client of the original system (fields 1–3 only)', async () => {
