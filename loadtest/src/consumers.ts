@@ -1,7 +1,5 @@
 /** What the benchmark reads from a running consumer over its metrics port: its latency histogram and its backlog. */
-import type { Percentiles } from './report.ts';
-
-export type LatencySnapshot = Percentiles & { pipeline: string; from: number; to: number; histogram: string };
+import type { LatencySnapshot } from '@tandem/consumer';
 
 /** The consumer's end-to-end latency since its last reset; starts a new interval. */
 export async function takeLatency(metricsUrl: string): Promise<LatencySnapshot> {

@@ -3,6 +3,7 @@
  * Pure functions of the results, so that a report can be re-rendered from its JSON (`node src/bench.ts --render
  * bench/results/<file>.json`).
  */
+import type { LatencySnapshot } from '@tandem/consumer';
 import type { MachineUsage, Usage } from './procstat.ts';
 import { chart, type Series } from './svg.ts';
 
@@ -13,16 +14,11 @@ export const pipelineLabel: Record<PipelineName, string> = {
   'rabbitmq-valkey': 'RabbitMQ → Valkey',
 };
 
-export interface Percentiles {
-  count: number;
-  mean: number;
-  p50: number;
-  p90: number;
-  p95: number;
-  p99: number;
-  p999: number;
-  max: number;
-}
+/** The summary of a consumer's latency histogram the bench keeps per step (as `GET /latency` serves it). */
+export type Percentiles = Pick<
+  LatencySnapshot,
+  'count' | 'mean' | 'p50' | 'p90' | 'p95' | 'p99' | 'p999' | 'max'
+>;
 
 export interface PipelineStep {
   /** Accepted → counted, ms, from the consumer's HdrHistogram (every message of the step, drain included). */
