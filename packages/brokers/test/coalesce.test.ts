@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createCoalescer } from '../src/coalesce.ts';
 
 function recorder(fail?: (items: number[]) => boolean) {
@@ -26,19 +26,35 @@ describe('createCoalescer', () => {
   });
 
   it('waits lingerMs for more, and sends at once when maxBatch is reached', async () => {
-    const { sends, send } = recorder();
-    const coalescer = createCoalescer({ maxBatch: 4, lingerMs: 50, send });
-    const started = performance.now();
+    // Fake timers: the linger is asserted on the clock the coalescer reads, not on a loaded machine's wall time.
+    vi.useFakeTimers();
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+    const sends: number[][] = [];
+    const coalescer = createCoalescer({
+      maxBatch: 4,
+      lingerMs: 50,
+      send: async (items: number[]) => {
+        sends.push(items);
+      },
+    });
     const first = coalescer.add([1]);
-    await sleep(10);
+    await vi.advanceTimersByTimeAsync(10);
     const second = coalescer.add([2]);
+    await vi.advanceTimersByTimeAsync(39);
+    expect(sends).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
     await Promise.all([first, second]);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(45);
     expect(sends).toEqual([[1, 2]]);
 
-    const quick = performance.now();
-    await coalescer.add([3, 4, 5, 6, 7]);
-    expect(performance.now() - quick).toBeLessThan(45 + 20);
+    const overflowing = coalescer.add([3, 4, 5, 6, 7]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sends.slice(1)).toEqual([[3, 4, 5, 6]]);
+    await vi.advanceTimersByTimeAsync(49);
+    expect(sends.slice(1)).toEqual([[3, 4, 5, 6]]);
+    await vi.advanceTimersByTimeAsync(1);
+    await overflowing;
     expect(sends.slice(1)).toEqual([[3, 4, 5, 6], [7]]);
   });
 
@@ -46,7 +62,7 @@ describe('createCoalescer', () => {
     const { sends, send, maxInFlight } = recorder();
     const coalescer = createCoalescer({ maxBatch: 1000, lingerMs: 0, send });
     const calls = [coalescer.add([0])];
-    await sleep(1); // the first send is out
+    while (sends.length === 0) await new Promise(setImmediate); // the first send is out
     for (let i = 1; i < 50; i += 1) calls.push(coalescer.add([i]));
     await Promise.all(calls);
     expect(maxInFlight()).toBe(1);

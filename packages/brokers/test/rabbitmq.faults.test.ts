@@ -58,7 +58,8 @@ describe('rabbitmq faults', () => {
     await expect(publisher.publish(makeEnvelopes(1, 'during'))).rejects.toBeInstanceOf(
       BrokerUnavailableError,
     );
-    expect(performance.now() - started).toBeLessThan(50);
+    // At once: neither held until the broker is back nor until the 10 s confirm timeout.
+    expect(performance.now() - started).toBeLessThan(1000);
 
     proxy.restore();
     await waitFor(() => publisher.isReady() && subscriber.isReady(), 'both reconnected', 10_000);
