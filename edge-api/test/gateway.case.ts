@@ -1,0 +1,291 @@
+/**
+ * The conformance suite both IngestGateways pass: `grpc-ingest.test.ts` and `http-ingest.test.ts` each run it against
+ * their real in-process test double of the ingest, driven through `IngestHarness` in transport-neutral terms. What
+ * only one transport has (its status table, gRPC's deadline on the call, HTTP's Retry-After hints, …) stays in its
+ * file.
+ *
+ * Where the two differ within these cases:
+ * - A missed deadline is worded differently (grpc-js's `DEADLINE_EXCEEDED: …`, the HTTP gateway's own
+ *   `no answer from the ingest in N ms`): the harness says which, in `deadlineWording`.
+ * - gRPC fills in proto3 defaults (`accepted_at_ms: 0`) on what its double receives: `calls()` leaves them out,
+ *   `grpc-ingest.test.ts` checks them.
+ * - Only an HTTP ingest can send a Retry-After hint: the neutral behaviours send none, so the app answers its default
+ *   (1 s) through either gateway; `http-ingest.test.ts` checks that hints pass through.
+ * - An ingest without a health service (UNIMPLEMENTED) counts as ready over gRPC once connected: checked in
+ *   `grpc-ingest.test.ts`, since every HTTP ingest serves /health.
+ */
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import type { WeatherTweet } from '@tandem/proto';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { createApp } from '../src/app.ts';
+import { IngestError, type IngestGateway, type IngestMessage } from '../src/ingest.ts';
+
+/** How the double answers the calls that follow, in terms both transports can express. */
+export type IngestBehaviour =
+  | { kind: 'ok' }
+  /** The ingest or a broker is down: gRPC UNAVAILABLE, HTTP 503 (no Retry-After). */
+  | { kind: 'unavailable' }
+  /** Refused for load: gRPC RESOURCE_EXHAUSTED, HTTP 429 (no Retry-After). */
+  | { kind: 'overloaded' }
+  /** Answers `success: false`, as when a broker did not confirm, with the message in `refusals`. */
+  | { kind: 'refuse' }
+  /** Answers ok, after `ms`. */
+  | { kind: 'slow'; ms: number };
+
+/** What the double's `success: false` says, per call, so that a case can tell which call refused. */
+export const refusals = Object.freeze({ single: 'kafka did not confirm', batch: 'rabbitmq did not confirm' });
+
+/** A call the double received: the single (ProcessTweet) or the batch (ProcessTweetBatch) call, and its tweets. */
+export interface IngestCall {
+  rpc: 'single' | 'batch';
+  tweets: WeatherTweet[];
+}
+
+export interface GatewayOptions {
+  /** Defaults to the double's own address. */
+  address?: string;
+  deadlineMs?: number;
+  readyTimeoutMs?: number;
+}
+
+/** One transport's in-process ingest double, and how to make its gateway. */
+export interface IngestHarness {
+  /** Listens on 127.0.0.1, on a free port. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Back to `ok` and SERVING, with no calls recorded. */
+  reset(): void;
+  /** A gateway to the double (or to `options.address`), closed when the test ends. */
+  gateway(options?: GatewayOptions): IngestGateway & { close(): void };
+  behave(behaviour: IngestBehaviour): void;
+  /** What the double's health check answers: SERVING, or NOT_SERVING (a broker down). */
+  setServing(serving: boolean): void;
+  /** Every call received since the last reset, in order. */
+  calls(): IngestCall[];
+  /** An address of this transport that nothing listens on. */
+  unusedAddress(): Promise<string>;
+  /** The whole error message of a call that missed its deadline of `deadlineMs`. */
+  deadlineWording(deadlineMs: number): RegExp;
+}
+
+/**
+ * What every double keeps between calls, and the harness methods over it: how to answer (a neutral behaviour or one
+ * of the transport's own), whether it serves, and what it received (the transport's own record of each call).
+ */
+export function ingestDoubleState<Behaviour extends { kind: string }, Received>() {
+  const state = {
+    behaviour: { kind: 'ok' } as Behaviour | IngestBehaviour,
+    serving: true,
+    received: [] as Received[],
+  };
+  return {
+    state,
+    reset() {
+      state.received.length = 0;
+      state.behaviour = { kind: 'ok' };
+      state.serving = true;
+    },
+    behave(next: Behaviour | IngestBehaviour) {
+      state.behaviour = next;
+    },
+    setServing(next: boolean) {
+      state.serving = next;
+    },
+  };
+}
+
+/** The gateway, closed when the test ends whatever its outcome. */
+export function closedAfterTest<Gateway extends { close(): void }>(gateway: Gateway): Gateway {
+  onTestFinished(() => gateway.close());
+  return gateway;
+}
+
+/** Runs the double for the whole file, the suite's cases and the file's own: started once, reset after each test. */
+export function useIngestDouble(harness: IngestHarness): void {
+  beforeAll(() => harness.start());
+  afterEach(() => harness.reset());
+  afterAll(() => harness.stop());
+}
+
+/** The cases every IngestGateway passes; the double must be running (`useIngestDouble`). */
+export function describeIngestGateway(name: string, harness: IngestHarness): void {
+  describe(`${name} conformance`, () => {
+    it('sends one message with the single call, as its tweet fields only', async () => {
+      await harness.gateway().submit([{ ...message('a-1'), extra: 'not sent' } as IngestMessage]);
+      expect(harness.calls()).toEqual([{ rpc: 'single', tweets: [tweet('a-1', 'GT')] }]);
+    });
+
+    it('sends several with one batch call, ids in order (duplicates kept)', async () => {
+      await harness.gateway().submit([message('b-1', 'GT'), message('b-2', 'PERÚ'), message('b-1', 'MX')]);
+      expect(harness.calls()).toEqual([
+        { rpc: 'batch', tweets: [tweet('b-1', 'GT'), tweet('b-2', 'PERÚ'), tweet('b-1', 'MX')] },
+      ]);
+    });
+
+    it('makes no call for no messages', async () => {
+      await harness.gateway().submit([]);
+      expect(harness.calls()).toEqual([]);
+    });
+
+    it('maps success:false to unavailable, for one message and for a batch', async () => {
+      harness.behave({ kind: 'refuse' });
+      const client = harness.gateway();
+      const single = await failure(client.submit([message('d-1')]));
+      expect(single.kind).toBe('unavailable');
+      expect(single.message).toBe(`ingest did not accept: ${refusals.single}`);
+      const batch = await failure(client.submit([message('d-1'), message('d-2')]));
+      expect(batch.kind).toBe('unavailable');
+      expect(batch.message).toBe(`ingest did not accept the batch: ${refusals.batch}`);
+    });
+
+    it('gives up at its deadline when the ingest is slow', async () => {
+      harness.behave({ kind: 'slow', ms: 1_000 });
+      const started = Date.now();
+      const error = await failure(harness.gateway({ deadlineMs: 100 }).submit([message('e-1')]));
+      expect(error.kind).toBe('deadline');
+      expect(error.message).toMatch(harness.deadlineWording(100));
+      expect(Date.now() - started).toBeLessThan(900);
+    });
+
+    it("cancels the call when the caller's signal aborts, keeping the caller's reason", async () => {
+      harness.behave({ kind: 'slow', ms: 1_000 });
+      const controller = new AbortController();
+      const started = Date.now();
+      const pending = harness.gateway().submit([message('f-1'), message('f-2')], controller.signal);
+      const reason = new IngestError('deadline', 'caller gave up');
+      setTimeout(() => controller.abort(reason), 50);
+      expect(await failure(pending)).toBe(reason);
+      expect(Date.now() - started).toBeLessThan(900);
+    });
+
+    it("maps a caller's abort with another reason to unavailable", async () => {
+      harness.behave({ kind: 'slow', ms: 1_000 });
+      const controller = new AbortController();
+      const pending = harness.gateway().submit([message('f-3')], controller.signal);
+      setTimeout(() => controller.abort(new Error('client gone')), 50);
+      const error = await failure(pending);
+      expect(error.kind).toBe('unavailable');
+      expect(error.message).toBe('the call was cancelled');
+    });
+
+    it('does not call at all with an already aborted signal', async () => {
+      const error = await failure(harness.gateway().submit([message('g-1')], AbortSignal.abort()));
+      expect(error.kind).toBe('unavailable');
+      expect(error.message).toBe('the call was cancelled');
+      expect(harness.calls()).toEqual([]);
+    });
+
+    it('maps a connection refused to unavailable', async () => {
+      const address = await harness.unusedAddress();
+      // A deadline well past the refusal, so that a refusal mapped as a timeout cannot pass.
+      const error = await failure(harness.gateway({ address, deadlineMs: 2_000 }).submit([message('h-1')]));
+      expect(error.kind).toBe('unavailable');
+      expect(error.message).toContain('ECONNREFUSED');
+    });
+
+    it('is ready while the ingest serves, not while NOT_SERVING, not when nothing listens, nor once closed', async () => {
+      harness.setServing(false);
+      const client = harness.gateway();
+      expect(await client.isReady()).toBe(false);
+      harness.setServing(true);
+      expect(await client.isReady()).toBe(true);
+      // Again once connected and ready: each check asks the ingest, rather than remembering.
+      harness.setServing(false);
+      expect(await client.isReady()).toBe(false);
+      harness.setServing(true);
+      const nowhere = harness.gateway({ address: await harness.unusedAddress(), readyTimeoutMs: 200 });
+      expect(await nowhere.isReady()).toBe(false);
+      client.close();
+      expect(await client.isReady()).toBe(false);
+    });
+
+    it('refuses to submit once closed, with unavailable, and makes no call', async () => {
+      const client = harness.gateway();
+      client.close();
+      const error = await failure(client.submit([message('i-1')]));
+      expect(error.kind).toBe('unavailable');
+      expect(error.message).toBe('the ingest gateway is closed');
+      expect(harness.calls()).toEqual([]);
+    });
+
+    describe('the app through the gateway', () => {
+      const input = { description: 'Soleado hoy', country: 'gt', weather: 'Soleado' };
+
+      it('answers 202 after the single / batch call succeeded, and /ready as the ingest serves', async () => {
+        const app = createApp({ ingest: harness.gateway() });
+        const single = await post(app, '/input', { ...input, id: 'j-1' });
+        expect(single.status).toBe(202);
+        expect(await single.json()).toEqual({ id: 'j-1', status: 'accepted' });
+        const batch = await post(app, '/input/batch', [input, { ...input, id: 'j-2' }]);
+        expect(batch.status).toBe(202);
+        // Normalised by the app: the country upper-cased, the weather in English, an id for the one without.
+        const calls = harness.calls();
+        expect(calls.map((call) => call.rpc)).toEqual(['single', 'batch']);
+        expect(calls[0]?.tweets).toEqual([
+          { description: 'Soleado hoy', country: 'GT', weather: 'Sunny', id: 'j-1' },
+        ]);
+        expect(calls[1]?.tweets.map((t) => t.weather)).toEqual(['Sunny', 'Sunny']);
+        expect(calls[1]?.tweets[1]?.id).toBe('j-2');
+        expect((await app.request('/ready')).status).toBe(200);
+        harness.setServing(false);
+        expect((await app.request('/ready')).status).toBe(503);
+      });
+
+      it.each<[IngestBehaviour, number, string]>([
+        [{ kind: 'unavailable' }, 503, 'ingest_unavailable'],
+        [{ kind: 'overloaded' }, 429, 'overloaded'],
+        [{ kind: 'refuse' }, 503, 'ingest_unavailable'],
+        [{ kind: 'slow', ms: 1_000 }, 503, 'ingest_timeout'],
+      ])('answers %j with %i %s and Retry-After 1', async (given, code, errorCode) => {
+        harness.behave(given);
+        const app = createApp({ ingest: harness.gateway({ deadlineMs: 100 }) });
+        const response = await post(app, '/input', input);
+        expect(response.status).toBe(code);
+        expect(response.headers.get('retry-after')).toBe('1');
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe(errorCode);
+      });
+    });
+  });
+}
+
+export const message = (id: string, country = 'GT'): IngestMessage => ({
+  id,
+  description: 'Está lloviendo',
+  country,
+  weather: 'Rainy',
+});
+
+/** `message(id, country)` as the ingest receives it. */
+export const tweet = (id: string, country: string): WeatherTweet => ({
+  description: 'Está lloviendo',
+  country,
+  weather: 'Rainy',
+  id,
+});
+
+/** The IngestError a promise rejects with; fails the test when it resolves or rejects with anything else. */
+export async function failure(promise: Promise<unknown>): Promise<IngestError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(IngestError);
+  return error as IngestError;
+}
+
+/** A port nobody listens on: bind, take the port, close. */
+export async function unusedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+const post = (app: ReturnType<typeof createApp>, path: string, body: unknown) =>
+  app.request(path, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json' },
+  });
