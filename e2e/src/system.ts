@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseEnv } from 'node:util';
+import { removeKafkaResources, removeRabbitQueues, silentLogger } from '@tandem/brokers';
 import { loadStackEnv, projectRoot } from '@tandem/config';
 import { Redis } from 'ioredis';
 import { Redis as Valkey } from 'iovalkey';
@@ -62,6 +63,10 @@ export interface SystemUnderTest {
   pid(name: ServiceName): number | undefined;
   /** Starts every service in `serviceNames` order (the ingest creates the topic and queue the consumers read). */
   startAll(): Promise<void>;
+  /**
+   * Stops every service, then removes the run's own topics, consumer group and queues (dead-letter ones included),
+   * so that the local brokers do not keep every run's. What could not be removed is reported, not thrown.
+   */
   stopAll(): Promise<void>;
   /** Log lines each service printed (stdout and stderr, every incarnation), for diagnosing a failure. */
   logs(name: ServiceName): string[];
@@ -103,6 +108,30 @@ interface Supervised {
   restarts: number;
   backoffMs: number;
   startedAt: number;
+}
+
+/** The run's topics, group and queues, with the dead-letter ones the consumers name `<topic>.dlq` / `<queue>.dlq`. */
+async function removeRunResources(env: Record<string, string>): Promise<void> {
+  const [topic, group, queue] = [env.KAFKA_TOPIC ?? '', env.KAFKA_GROUP ?? '', env.RABBITMQ_QUEUE ?? ''];
+  const outcomes = await Promise.allSettled([
+    removeKafkaResources({
+      brokers: (env.KAFKA_BROKERS ?? '').split(','),
+      topics: [topic, `${topic}.dlq`],
+      groupIds: [group],
+      logger: silentLogger,
+    }),
+    removeRabbitQueues({ url: env.RABBITMQ_URL ?? '', queues: [queue, `${queue}.dlq`] }),
+  ]);
+  const [kafka, rabbitmq] = outcomes;
+  const problems = [
+    kafka.status === 'rejected' ? `kafka: ${(kafka.reason as Error).message}` : '',
+    kafka.status === 'fulfilled' && kafka.value.left.length > 0
+      ? `kafka kept ${kafka.value.left.join(', ')}`
+      : '',
+    rabbitmq.status === 'rejected' ? `rabbitmq: ${(rabbitmq.reason as Error).message}` : '',
+  ].filter(Boolean);
+  // A suite that ends with a broker down cannot clean up, and that must not fail the suite.
+  if (problems.length > 0) console.warn(`[system] left behind after ${topic}: ${problems.join('; ')}`);
 }
 
 export async function startSystem(portBase: number, options: SystemOptions = {}): Promise<SystemUnderTest> {
@@ -263,6 +292,7 @@ export async function startSystem(portBase: number, options: SystemOptions = {})
       // The edge first, so that nothing new comes in while the others drain.
       for (const name of [...serviceNames].reverse()) await stop(name, 'SIGTERM');
       stopped = true;
+      await removeRunResources(env);
     },
     logs: (name) => logLines.get(name) ?? [],
   };

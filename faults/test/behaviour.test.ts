@@ -8,13 +8,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  type BrokerLogger,
   createKafkaPublisher,
   createKafkaSubscriber,
   createRabbitPublisher,
   createRabbitSubscriber,
   type Delivery,
   type Envelope,
+  silentLogger,
 } from '@tandem/brokers';
 import { type SystemUnderTest, startSystem } from '@tandem/e2e';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,8 +23,6 @@ import { privateStack } from '../src/stack.ts';
 import { openStores, type StoreView } from '../src/stores.ts';
 
 const stack = privateStack();
-const ignore = () => {};
-const silent: BrokerLogger = { debug: ignore, info: ignore, warn: ignore, error: ignore };
 const rows: string[] = [];
 
 let system: SystemUnderTest;
@@ -233,12 +231,12 @@ describe('poison records', () => {
       brokers,
       topic: env.KAFKA_TOPIC as string,
       clientId: 'faults-poison',
-      logger: silent,
+      logger: silentLogger,
     });
     const rabbit = await createRabbitPublisher({
       url: env.RABBITMQ_URL as string,
       queue: env.RABBITMQ_QUEUE as string,
-      logger: silent,
+      logger: silentLogger,
     });
     const country = 'POISON CONTROLS';
     const controls = Array.from({ length: 200 }, (_, i) => `poison-control-${i}`);
@@ -264,12 +262,12 @@ describe('poison records', () => {
       groupId: `faults-dlq-${Date.now()}`,
       clientId: 'faults-dlq',
       maxWaitMs: 100,
-      logger: silent,
+      logger: silentLogger,
     });
     const rabbitDlq = await createRabbitSubscriber({
       url: env.RABBITMQ_URL as string,
       queue: `${env.RABBITMQ_QUEUE}.dlq`,
-      logger: silent,
+      logger: silentLogger,
     });
     try {
       await kafkaDlq.start(async (batch) => {

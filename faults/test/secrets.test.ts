@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type BrokerLogger, createKafkaPublisher, createRabbitPublisher } from '@tandem/brokers';
+import { createKafkaPublisher, createRabbitPublisher, silentLogger } from '@tandem/brokers';
 import { type ServiceName, type SystemUnderTest, serviceNames, startSystem } from '@tandem/e2e';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pool, postJson } from '../src/http.ts';
@@ -13,8 +13,6 @@ import { privateStack, type ServerName } from '../src/stack.ts';
 
 const stack = privateStack();
 const marker = `body-marker-${randomUUID()}`;
-const ignore = () => {};
-const silent: BrokerLogger = { debug: ignore, info: ignore, warn: ignore, error: ignore };
 let system: SystemUnderTest;
 const extraLogs: string[] = [];
 
@@ -81,12 +79,12 @@ describe('the logs at info level', () => {
       brokers: (system.env.KAFKA_BROKERS as string).split(','),
       topic: system.env.KAFKA_TOPIC as string,
       clientId: 'faults-secrets',
-      logger: silent,
+      logger: silentLogger,
     });
     const rabbit = await createRabbitPublisher({
       url: system.env.RABBITMQ_URL as string,
       queue: system.env.RABBITMQ_QUEUE as string,
-      logger: silent,
+      logger: silentLogger,
     });
     await Promise.all([kafka.publish(poison), rabbit.publish(poison)]);
     await Promise.all([kafka.close(), rabbit.close()]);

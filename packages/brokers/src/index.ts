@@ -19,6 +19,7 @@ export {
   type KafkaPublisherStats,
   kafkaPublisherDefaults,
 } from './kafka/publisher.ts';
+export { type RemoveKafkaResourcesOptions, removeKafkaResources } from './kafka/remove.ts';
 export {
   createKafkaSubscriber,
   HandlerRejectedError,
@@ -26,7 +27,7 @@ export {
   kafkaSubscriberDefaults,
 } from './kafka/subscriber.ts';
 export { type EnsureKafkaTopicOptions, ensureKafkaTopic } from './kafka/topic.ts';
-export type { BrokerLogger } from './logger.ts';
+export { type BrokerLogger, silentLogger } from './logger.ts';
 export { createMemoryBroker, type MemoryBroker, type MemorySubscriberOptions } from './memory/broker.ts';
 export { type RabbitQueueBacklogOptions, rabbitQueueBacklog } from './rabbitmq/backlog.ts';
 export type { RabbitConnectionOptions, RabbitQueueOptions } from './rabbitmq/connection.ts';
@@ -35,6 +36,7 @@ export {
   type RabbitPublisherOptions,
   rabbitPublisherDefaults,
 } from './rabbitmq/publisher.ts';
+export { type RemoveRabbitQueuesOptions, removeRabbitQueues } from './rabbitmq/remove.ts';
 export {
   createRabbitSubscriber,
   type RabbitSubscriberOptions,

@@ -1,20 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createKafkaPublisher,
   createKafkaSubscriber,
   ensureKafkaTopic,
   kafkaFeatures,
   kafkaGroupBacklog,
+  removeKafkaResources,
 } from '../src/index.ts';
-import { createKafkaClient } from '../src/kafka/client.ts';
 import { brokerConformance } from './broker.case.ts';
 import { testLogger as logger, required, suffix } from './support.ts';
 
 const brokers = required('KAFKA_BROKERS').split(',');
-const admin = createKafkaClient({ brokers, clientId: 'brokers-test-admin', logger }).admin();
-await admin.connect();
-afterAll(() => admin.disconnect());
 
 brokerConformance({
   features: kafkaFeatures,
@@ -49,8 +46,7 @@ brokerConformance({
         }),
       backlogFromOutside: () => kafkaGroupBacklog({ brokers, topic, groupId, logger }),
       async dispose() {
-        await admin.deleteGroups([groupId]).catch(() => {}); // none if no subscriber ever joined
-        await admin.deleteTopics({ topics: [topic] });
+        await removeKafkaResources({ brokers, topics: [topic], groupIds: [groupId], logger });
       },
     };
   },
@@ -81,8 +77,7 @@ describe('kafka subscriber', () => {
     const deadline = Date.now() + 30_000;
     while (received.length < sent.length && Date.now() < deadline) await sleep(100);
     await subscriber.close();
-    await admin.deleteGroups([name]).catch(() => {});
-    await admin.deleteTopics({ topics: [topic] });
+    await removeKafkaResources({ brokers, topics: [topic], groupIds: [name], logger });
 
     expect(received.map((r) => r.id).sort()).toEqual(sent.map((e) => e.id).sort());
     expect(new Set(received.map((r) => r.stream)).size).toBe(3);
@@ -125,7 +120,6 @@ describe('kafka subscriber', () => {
     await subscriber.close();
     expect(await lag()).toBe(0);
 
-    await admin.deleteGroups([name]).catch(() => {});
-    await admin.deleteTopics({ topics: [topic] });
+    await removeKafkaResources({ brokers, topics: [topic], groupIds: [name], logger });
   }, 60_000);
 });
