@@ -102,7 +102,7 @@ if (flags.render) {
 
 const defaults = flags.quick
   ? { rates: [50, 100, 200], duration: 10, repeats: 2, warmup: 10 }
-  : { rates: [50, 100, 200, 300, 400, 600, 800], duration: 30, repeats: 3, warmup: 20 };
+  : { rates: [50, 100, 200, 300, 400, 600, 800, 1000, 1200, 1600], duration: 30, repeats: 3, warmup: 20 };
 const rates = flags.rates ? flags.rates.split(',').map(Number) : defaults.rates;
 const durationSeconds = Number(flags.duration ?? defaults.duration);
 const repeats = Number(flags.repeats ?? defaults.repeats);
