@@ -110,17 +110,20 @@ interface Supervised {
   startedAt: number;
 }
 
-/** The run's topics, group and queues, with the dead-letter ones the consumers name `<topic>.dlq` / `<queue>.dlq`. */
-async function removeRunResources(env: Record<string, string>): Promise<void> {
-  const [topic, group, queue] = [env.KAFKA_TOPIC ?? '', env.KAFKA_GROUP ?? '', env.RABBITMQ_QUEUE ?? ''];
+/**
+ * Removes the run's own topic, group and queue (named `own`), with the dead-letter ones the consumers name
+ * `<topic>.dlq` / `<queue>.dlq`; a name that `options.env` pointed elsewhere is not the run's, and is left alone.
+ */
+async function removeRunResources(env: Record<string, string>, own: string): Promise<void> {
+  const ours = (name: string | undefined) => (name === own ? [name, `${name}.dlq`] : []);
   const outcomes = await Promise.allSettled([
     removeKafkaResources({
       brokers: (env.KAFKA_BROKERS ?? '').split(','),
-      topics: [topic, `${topic}.dlq`],
-      groupIds: [group],
+      topics: ours(env.KAFKA_TOPIC),
+      groupIds: env.KAFKA_GROUP === own ? [own] : [],
       logger: silentLogger,
     }),
-    removeRabbitQueues({ url: env.RABBITMQ_URL ?? '', queues: [queue, `${queue}.dlq`] }),
+    removeRabbitQueues({ url: env.RABBITMQ_URL ?? '', queues: ours(env.RABBITMQ_QUEUE) }),
   ]);
   const [kafka, rabbitmq] = outcomes;
   const problems = [
@@ -131,12 +134,12 @@ async function removeRunResources(env: Record<string, string>): Promise<void> {
     rabbitmq.status === 'rejected' ? `rabbitmq: ${(rabbitmq.reason as Error).message}` : '',
   ].filter(Boolean);
   // A suite that ends with a broker down cannot clean up, and that must not fail the suite.
-  if (problems.length > 0) console.warn(`[system] left behind after ${topic}: ${problems.join('; ')}`);
+  if (problems.length > 0) console.warn(`[system] left behind after ${own}: ${problems.join('; ')}`);
 }
 
 export async function startSystem(portBase: number, options: SystemOptions = {}): Promise<SystemUnderTest> {
   const connection = connectionSettings(options.stackEnvFile);
-  const run = randomUUID().slice(0, 8);
+  const run = `e2e-${randomUUID().slice(0, 8)}`;
   // Databases 1..15, chosen by port base so that concurrent suites do not share one.
   const db = options.db ?? 1 + (portBase % 15);
   const env: Record<string, string> = {
@@ -144,9 +147,9 @@ export async function startSystem(portBase: number, options: SystemOptions = {})
     RABBITMQ_URL: connection.RABBITMQ_URL ?? '',
     REDIS_URL: withDatabase(connection.REDIS_URL ?? '', db),
     VALKEY_URL: withDatabase(connection.VALKEY_URL ?? '', db),
-    KAFKA_TOPIC: `e2e-${run}`,
-    KAFKA_GROUP: `e2e-${run}`,
-    RABBITMQ_QUEUE: `e2e-${run}`,
+    KAFKA_TOPIC: run,
+    KAFKA_GROUP: run,
+    RABBITMQ_QUEUE: run,
     PORT: String(portBase),
     INGEST_ADDR: `127.0.0.1:${portBase + 1}`,
     LOG_LEVEL: 'info',
@@ -292,7 +295,7 @@ export async function startSystem(portBase: number, options: SystemOptions = {})
       // The edge first, so that nothing new comes in while the others drain.
       for (const name of [...serviceNames].reverse()) await stop(name, 'SIGTERM');
       stopped = true;
-      await removeRunResources(env);
+      await removeRunResources(env, run);
     },
     logs: (name) => logLines.get(name) ?? [],
   };
