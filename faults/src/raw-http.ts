@@ -21,6 +21,7 @@ export function rawRequest(
 ): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
+    let answered = false;
     const streamed = body !== null && typeof body === 'object' && Symbol.asyncIterator in body;
     const bytes = body === null || streamed ? undefined : Buffer.from(body as string | Uint8Array);
     const hasLength = Object.keys(headers).some((name) => name.toLowerCase() === 'content-length');
@@ -40,6 +41,7 @@ export function rawRequest(
         timeout: timeoutMs,
       },
       (response) => {
+        answered = true;
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () =>
@@ -66,6 +68,8 @@ export function rawRequest(
       (async () => {
         for await (const chunk of body as AsyncIterable<Uint8Array>) {
           if (request.destroyed) return;
+          // Answered early (413): the rest would only be read and dropped, so end the body here.
+          if (answered) break;
           if (!request.write(chunk)) await new Promise((resolve) => request.once('drain', resolve));
         }
         request.end();
