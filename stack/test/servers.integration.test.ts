@@ -37,7 +37,9 @@ describe('Kafka', () => {
     const topic = `stack-test-${randomUUID()}`;
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    // Not waitForLeaders: kafkajs gives up when a fresh broker still calls the new topic unknown; the producer
+    // below retries that until the partition has its leader.
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: false });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     const consumer = kafka.consumer({ groupId: `${topic}-group` });
     try {

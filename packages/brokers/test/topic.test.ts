@@ -1,7 +1,8 @@
-// Waiting for a new topic's leaders, with a scripted admin: the metadata answers a fresh broker gives in turn.
+// Creating a topic and waiting for its leaders, with a scripted admin: the metadata answers a fresh broker gives in
+// turn.
 import type { Admin } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { waitForLeaders } from '../src/kafka/topic.ts';
+import { createTopicWithLeaders, waitForLeaders } from '../src/kafka/topic.ts';
 
 type Answer = number[] | Error;
 const unknownTopic = Object.assign(new Error('This server does not host this topic-partition'), {
@@ -50,5 +51,27 @@ describe('waitForLeaders', () => {
     );
     expect(error.message).toBe('topic t has no leader for every partition after 300 ms');
     expect((error.cause as Error).message).toBe('partitions without a leader: 2');
+  });
+});
+
+describe('createTopicWithLeaders', () => {
+  it("creates without kafkajs's own leader wait, then waits through an unknown topic itself", async () => {
+    const created: unknown[] = [];
+    const metadata = scriptedAdmin([unknownTopic, unknownTopic, [1, 1]]);
+    const admin = {
+      fetchTopicMetadata: metadata.fetchTopicMetadata,
+      async createTopics(options: unknown) {
+        created.push(options);
+        return true;
+      },
+    };
+    expect(await createTopicWithLeaders(admin, { topic: 't', partitions: 2, leaderTimeoutMs: 5_000 })).toBe(
+      true,
+    );
+    // kafkajs waits for leaders unless told not to, and bails on the first UNKNOWN_TOPIC_OR_PARTITION.
+    expect(created).toEqual([
+      { topics: [{ topic: 't', numPartitions: 2, replicationFactor: -1 }], waitForLeaders: false },
+    ]);
+    expect(metadata.calls).toBe(3);
   });
 });

@@ -17,22 +17,31 @@ export interface EnsureKafkaTopicOptions extends Partial<Pick<KafkaClientOptions
  * once. Resolves true if this call created it; an existing topic is left as it is (its partition count too).
  */
 export async function ensureKafkaTopic(options: EnsureKafkaTopicOptions): Promise<boolean> {
-  const { topic, partitions, replicationFactor } = options;
   const { brokers, logger } = options;
   const clientId = options.clientId ?? 'tandem-admin';
   const admin = createKafkaClient({ brokers, clientId, ...(logger ? { logger } : {}) }).admin();
   await admin.connect();
   try {
-    // Not kafkajs's waitForLeaders: it gives up when the metadata of a topic created a moment ago still says
-    // UNKNOWN_TOPIC_OR_PARTITION, as a fresh broker's does when several services create topics at once.
-    const created = await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions, replicationFactor: replicationFactor ?? -1 }],
-    });
-    await waitForLeaders(admin, topic, options.leaderTimeoutMs ?? 30_000);
-    return created;
+    return await createTopicWithLeaders(admin, options);
   } finally {
     await admin.disconnect();
   }
+}
+
+/** ensureKafkaTopic's work on a connected admin; exported for its tests. */
+export async function createTopicWithLeaders(
+  admin: Pick<Admin, 'createTopics' | 'fetchTopicMetadata'>,
+  options: Pick<EnsureKafkaTopicOptions, 'topic' | 'partitions' | 'replicationFactor' | 'leaderTimeoutMs'>,
+): Promise<boolean> {
+  const { topic, partitions, replicationFactor } = options;
+  // Not kafkajs's waitForLeaders (on unless turned off): it gives up when the metadata of a topic created a moment
+  // ago still says UNKNOWN_TOPIC_OR_PARTITION, as a fresh broker's does when several clients create topics at once.
+  const created = await admin.createTopics({
+    topics: [{ topic, numPartitions: partitions, replicationFactor: replicationFactor ?? -1 }],
+    waitForLeaders: false,
+  });
+  await waitForLeaders(admin, topic, options.leaderTimeoutMs ?? 30_000);
+  return created;
 }
 
 /**
