@@ -8,7 +8,8 @@
  * every process (services, Kafka, RabbitMQ, Redis, Valkey, k6) and how busy the rest of the machine was, and that
  * every accepted message was counted exactly once in both stores. Writes bench/results/<time>.json, .md and .svg.
  *
- * `--render <file.json>` re-renders the Markdown and SVG of an earlier run.
+ * `--render <file.json>` re-renders the Markdown and SVG of an earlier run; `--cpu-prof` also leaves a V8 CPU
+ * profile of every service in the run's tmp folder.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -51,6 +52,7 @@ const { values: flags, positionals } = parseArgs({
     db: { type: 'string', default: '14' },
     'drain-timeout': { type: 'string', default: '60' },
     'no-stack-up': { type: 'boolean' },
+    'cpu-prof': { type: 'boolean' },
     out: { type: 'string', default: join(projectRoot, 'bench', 'results') },
     render: { type: 'string' },
     compare: { type: 'boolean' },
@@ -61,6 +63,7 @@ if (flags.help) {
   console.log(
     'usage: npm run bench [-- --quick] [--rates 50,100,200] [--duration S] [--repeats N] [--warmup S] [--replicas 1|2]\n' +
       '                     [--ingest grpc|http] [--port-base 18600] [--db 14] [--drain-timeout S] [--no-stack-up] [--out DIR] [--render FILE.json]\n' +
+      '                     [--cpu-prof]   (a V8 CPU profile of every service; the run is named -cpuprof: the profiler slows it)\n' +
       '       npm run bench -- --compare A.json B.json   (two runs side by side)',
   );
   process.exit(0);
@@ -136,7 +139,7 @@ const stamp = startedAt
   .replace(/:/g, '-');
 const outBase = join(
   flags.out,
-  `${stamp}${mode === 'quick' ? '-quick' : ''}${replicas === 2 ? '-replicas2' : ''}${ingest === 'http' ? '-http' : ''}`,
+  `${stamp}${mode === 'quick' ? '-quick' : ''}${replicas === 2 ? '-replicas2' : ''}${ingest === 'http' ? '-http' : ''}${flags['cpu-prof'] ? '-cpuprof' : ''}`,
 );
 const workDir = join(projectRoot, 'bench', 'results', 'tmp', basename(outBase));
 mkdirSync(workDir, { recursive: true });
@@ -185,12 +188,18 @@ try {
     ingest,
     logDir: workDir,
     stack: stackConfig,
+    ...(flags['cpu-prof'] ? { cpuProfileDir: join(workDir, 'cpu-profiles') } : {}),
   });
   const report = await runBench(system, stores);
   writeReports(report, outBase);
 } finally {
   await system?.stop();
   await stores.close();
+}
+if (flags['cpu-prof']) {
+  say(
+    `CPU profiles (written as each service exited): ${relative(projectRoot, join(workDir, 'cpu-profiles'))}/<process>/*.cpuprofile — open them in Chrome DevTools (Performance) or speedscope`,
+  );
 }
 
 // ------------------------------------------------------------------------------------------------ the run

@@ -30,6 +30,8 @@ export interface BenchSystemOptions {
   /** Connection settings of the stack (from .stack/env). */
   stack: Pick<PipelinesConfig, 'KAFKA_BROKERS' | 'RABBITMQ_URL' | 'REDIS_URL' | 'VALKEY_URL'>;
   logLevel?: string;
+  /** Run every service under V8's CPU profiler, writing `<cpuProfileDir>/<process>/*.cpuprofile` when it exits. */
+  cpuProfileDir?: string;
 }
 
 export interface RunningProcess {
@@ -47,6 +49,13 @@ export interface BenchSystem {
   pipelines: PipelinesConfig;
   processes(): RunningProcess[];
   stop(): Promise<void>;
+}
+
+/** The NODE_OPTIONS that profile one process (quoted: NODE_OPTIONS splits on spaces); exported for its test. */
+export function profiling(dir: string | undefined, processName: string): Record<string, string> {
+  if (dir === undefined) return {};
+  const flags = `--cpu-prof --cpu-prof-dir="${join(dir, processName)}"`;
+  return { NODE_OPTIONS: [process.env.NODE_OPTIONS, flags].filter(Boolean).join(' ') };
 }
 
 export function withDatabase(url: string, db: number): string {
@@ -133,7 +142,7 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
       const log = createWriteStream(join(options.logDir, `${step.name}.log`));
       const child = spawn(process.execPath, ['src/index.ts'], {
         cwd: join(projectRoot, step.service),
-        env: { ...process.env, ...common, ...step.env },
+        env: { ...process.env, ...common, ...step.env, ...profiling(options.cpuProfileDir, step.name) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.stdout?.pipe(log);
