@@ -1,4 +1,4 @@
-import { Kafka, type LogEntry, logLevel } from 'kafkajs';
+import { type Admin, Kafka, type LogEntry, logLevel } from 'kafkajs';
 import { type BrokerLogger, stderrLogger } from '../logger.ts';
 
 export interface KafkaClientOptions {
@@ -34,6 +34,21 @@ export function createKafkaClient({
     ...(requestTimeoutMs === undefined ? {} : { requestTimeout: requestTimeoutMs }),
     ...(clientRetries === undefined ? {} : { retry: { retries: clientRetries } }),
   });
+}
+
+/** Runs `work` with a connected admin client of its own, and disconnects it whatever happens: for tools. */
+export async function withKafkaAdmin<T>(
+  options: Pick<KafkaClientOptions, 'brokers' | 'logger'> & Partial<Pick<KafkaClientOptions, 'clientId'>>,
+  work: (admin: Admin) => Promise<T>,
+): Promise<T> {
+  const { brokers, logger, clientId = 'tandem-admin' } = options;
+  const admin = createKafkaClient({ brokers, clientId, ...(logger ? { logger } : {}) }).admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 function write(logger: BrokerLogger, { namespace, level, log }: LogEntry): void {

@@ -1,5 +1,5 @@
 import type { Admin, KafkaJSDeleteGroupsError } from 'kafkajs';
-import { createKafkaClient, type KafkaClientOptions } from './client.ts';
+import { type KafkaClientOptions, withKafkaAdmin } from './client.ts';
 
 export interface RemoveKafkaResourcesOptions
   extends Partial<Pick<KafkaClientOptions, 'clientId' | 'logger'>> {
@@ -13,22 +13,16 @@ export interface RemoveKafkaResourcesOptions
  * that a local broker does not keep every run's partitions. A group that still has members (a consumer killed and
  * not yet expired) is left; the answer lists it. Resolves with what was removed and what was left.
  */
-export async function removeKafkaResources(
+export function removeKafkaResources(
   options: RemoveKafkaResourcesOptions,
 ): Promise<{ removed: string[]; left: string[] }> {
-  const { brokers, logger } = options;
-  const clientId = options.clientId ?? 'tandem-admin';
-  const admin = createKafkaClient({ brokers, clientId, ...(logger ? { logger } : {}) }).admin();
-  await admin.connect();
-  try {
+  return withKafkaAdmin(options, async (admin) => {
     const groups = await deleteGroups(admin, options.groupIds);
     const existing = new Set(await admin.listTopics());
     const topics = options.topics.filter((topic) => existing.has(topic));
     if (topics.length > 0) await admin.deleteTopics({ topics });
     return { removed: [...groups.removed, ...topics], left: groups.left };
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 async function deleteGroups(admin: Admin, groupIds: readonly string[]) {

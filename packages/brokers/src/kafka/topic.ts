@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
-import { createKafkaClient, type KafkaClientOptions } from './client.ts';
+import { type KafkaClientOptions, withKafkaAdmin } from './client.ts';
 
 export interface EnsureKafkaTopicOptions extends Partial<Pick<KafkaClientOptions, 'clientId' | 'logger'>> {
   brokers: readonly string[];
@@ -16,16 +16,8 @@ export interface EnsureKafkaTopicOptions extends Partial<Pick<KafkaClientOptions
  * Creates the topic if it is missing and waits for its partition leaders. Safe to call from several services at
  * once. Resolves true if this call created it; an existing topic is left as it is (its partition count too).
  */
-export async function ensureKafkaTopic(options: EnsureKafkaTopicOptions): Promise<boolean> {
-  const { brokers, logger } = options;
-  const clientId = options.clientId ?? 'tandem-admin';
-  const admin = createKafkaClient({ brokers, clientId, ...(logger ? { logger } : {}) }).admin();
-  await admin.connect();
-  try {
-    return await createTopicWithLeaders(admin, options);
-  } finally {
-    await admin.disconnect();
-  }
+export function ensureKafkaTopic(options: EnsureKafkaTopicOptions): Promise<boolean> {
+  return withKafkaAdmin(options, (admin) => createTopicWithLeaders(admin, options));
 }
 
 /** ensureKafkaTopic's work on a connected admin; exported for its tests. */

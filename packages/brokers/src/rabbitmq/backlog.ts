@@ -1,4 +1,4 @@
-import amqp from 'amqplib';
+import { withRabbitConnection } from './connection.ts';
 
 export interface RabbitQueueBacklogOptions {
   url: string;
@@ -11,20 +11,15 @@ export interface RabbitQueueBacklogOptions {
  * A queue's depth seen from outside, for tools: its ready messages. Deliveries that consumers hold unacked are
  * not visible over AMQP (Subscriber.backlog() adds its own). Rejects if the queue does not exist.
  */
-export async function rabbitQueueBacklog({
+export function rabbitQueueBacklog({
   url,
   queue,
   timeoutMs = 5000,
 }: RabbitQueueBacklogOptions): Promise<number> {
-  const connection = await amqp.connect(url, { timeout: timeoutMs });
-  // A failed check closes the channel, and the connection reports it as an 'error' event that must be heard.
-  connection.on('error', () => {});
-  try {
+  return withRabbitConnection(url, timeoutMs, async (connection) => {
     const channel = await connection.createChannel();
     channel.on('error', () => {});
     const { messageCount } = await channel.checkQueue(queue);
     return messageCount;
-  } finally {
-    await connection.close().catch(() => {});
-  }
+  });
 }

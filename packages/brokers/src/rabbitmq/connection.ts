@@ -126,3 +126,21 @@ export function watchChannel(
 export async function closeChannels(channels: readonly (Channel | undefined)[]): Promise<void> {
   await Promise.all(channels.map((channel) => channel?.close().catch(() => {})));
 }
+
+/**
+ * Runs `work` with a plain connection of its own (no recovery), and closes it whatever happens: for tools. A check
+ * of a missing queue closes its channel, and the connection reports that as an 'error' event, which must be heard.
+ */
+export async function withRabbitConnection<T>(
+  url: string,
+  timeoutMs: number,
+  work: (connection: ChannelModel) => Promise<T>,
+): Promise<T> {
+  const connection = await amqp.connect(url, { timeout: timeoutMs });
+  connection.on('error', () => {});
+  try {
+    return await work(connection);
+  } finally {
+    await connection.close().catch(() => {});
+  }
+}

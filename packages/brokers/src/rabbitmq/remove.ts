@@ -1,4 +1,4 @@
-import amqp from 'amqplib';
+import { withRabbitConnection } from './connection.ts';
 
 export interface RemoveRabbitQueuesOptions {
   url: string;
@@ -11,16 +11,13 @@ export interface RemoveRabbitQueuesOptions {
  * Deletes the given queues, messages and all, whichever exist: a test or bench run's own, once it is over, so that
  * a local node does not hold every run's queues in memory. Resolves with the queues that existed.
  */
-export async function removeRabbitQueues({
+export function removeRabbitQueues({
   url,
   queues,
   timeoutMs = 5000,
 }: RemoveRabbitQueuesOptions): Promise<string[]> {
-  const connection = await amqp.connect(url, { timeout: timeoutMs });
-  // A check of a missing queue closes its channel, and the connection reports it as an 'error' event.
-  connection.on('error', () => {});
-  const removed: string[] = [];
-  try {
+  return withRabbitConnection(url, timeoutMs, async (connection) => {
+    const removed: string[] = [];
     for (const queue of queues) {
       const channel = await connection.createChannel();
       channel.on('error', () => {});
@@ -34,7 +31,5 @@ export async function removeRabbitQueues({
       await channel.close();
     }
     return removed;
-  } finally {
-    await connection.close().catch(() => {});
-  }
+  });
 }
