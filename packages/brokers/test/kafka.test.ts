@@ -123,3 +123,12 @@ describe('kafka subscriber', () => {
     await removeKafkaResources({ brokers, topics: [topic], groupIds: [name], logger });
   }, 60_000);
 });
+
+describe('kafkaGroupBacklog', () => {
+  it('says that a topic does not exist, instead of retrying offset requests for it', async () => {
+    const topic = `brokers-test-missing-${suffix()}`;
+    await expect(kafkaGroupBacklog({ brokers, topic, groupId: topic, logger })).rejects.toThrow(
+      `topic ${topic} does not exist (yet)`,
+    );
+  });
+});

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
-import { createKafkaClient, type KafkaClientOptions } from './client.ts';
+import { type KafkaClientOptions, withKafkaAdmin } from './client.ts';
 
 /**
  * The consumer group's lag on a topic: Σ over partitions of (high watermark − committed offset); a partition with
@@ -20,10 +20,15 @@ export async function groupLag(admin: Admin, topic: string, groupId: string): Pr
 }
 
 async function lag(admin: Admin, topic: string, groupId: string): Promise<number> {
-  const [ends, groups] = await Promise.all([
+  // Both settle before either failure is thrown: a request still in flight when the caller disconnects the admin
+  // reopens a broker connection that nothing closes, and the process never exits (a missing topic did that).
+  const [endsResult, groupsResult] = await Promise.allSettled([
     admin.fetchTopicOffsets(topic),
     admin.fetchOffsets({ groupId, topics: [topic] }),
   ]);
+  if (endsResult.status === 'rejected') throw endsResult.reason;
+  if (groupsResult.status === 'rejected') throw groupsResult.reason;
+  const [ends, groups] = [endsResult.value, groupsResult.value];
   const committed = new Map(
     (groups.find((group) => group.topic === topic)?.partitions ?? []).map((p) => [
       p.partition,
@@ -45,14 +50,11 @@ export interface KafkaGroupBacklogOptions extends Partial<Pick<KafkaClientOption
 }
 
 /** A consumer group's backlog seen from outside (what Subscriber.backlog() reports from inside), for tools. */
-export async function kafkaGroupBacklog(options: KafkaGroupBacklogOptions): Promise<number> {
-  const { brokers, topic, groupId, logger } = options;
-  const clientId = options.clientId ?? 'tandem-backlog';
-  const admin = createKafkaClient({ brokers, clientId, ...(logger ? { logger } : {}) }).admin();
-  await admin.connect();
-  try {
-    return await groupLag(admin, topic, groupId);
-  } finally {
-    await admin.disconnect();
-  }
+export function kafkaGroupBacklog(options: KafkaGroupBacklogOptions): Promise<number> {
+  const { topic, groupId } = options;
+  return withKafkaAdmin({ ...options, clientId: options.clientId ?? 'tandem-backlog' }, async (admin) => {
+    // Asked first, because kafkajs retries its offset requests on a missing topic for ~10 s before it gives up.
+    if (!(await admin.listTopics()).includes(topic)) throw new Error(`topic ${topic} does not exist (yet)`);
+    return groupLag(admin, topic, groupId);
+  });
 }
