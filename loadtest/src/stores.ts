@@ -2,7 +2,7 @@
  * What the tools read from the two pipelines' ends: the stores' counts, the ids of one run (`seen:<prefix>*`),
  * and how far each consumer is behind. The same variables as the services and `npm run compare`.
  */
-import { kafkaGroupBacklog, rabbitQueueBacklog, silentLogger } from '@tandem/brokers';
+import { kafkaGroupBacklog, rabbitQueueBacklog } from '@tandem/brokers';
 import { type PipelinesConfig, pipelinesSchema } from '@tandem/compare/config';
 import { loadStackEnv, parseConfig } from '@tandem/config';
 import { type Counts, keys, openRedisStore, openValkeyStore } from '@tandem/counting';
@@ -93,8 +93,6 @@ export async function backlogs(config: PipelinesConfig): Promise<Backlogs> {
         topic: config.KAFKA_TOPIC,
         groupId: config.KAFKA_GROUP,
         clientId: 'tandem-loadtest',
-        // The failure is collected in `errors`; kafkajs's own retries would print dozens.
-        logger: silentLogger,
       }),
     ),
     read('rabbitmq', rabbitQueueBacklog({ url: config.RABBITMQ_URL, queue: config.RABBITMQ_QUEUE })),

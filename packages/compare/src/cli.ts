@@ -4,7 +4,7 @@
  * `--check` exits 1 when the stores differ.
  */
 import { parseArgs } from 'node:util';
-import { kafkaGroupBacklog, rabbitQueueBacklog, silentLogger } from '@tandem/brokers';
+import { kafkaGroupBacklog, rabbitQueueBacklog } from '@tandem/brokers';
 import { loadServiceConfig } from '@tandem/config';
 import { openRedisStore, openValkeyStore } from '@tandem/counting';
 import { compareCounts, formatComparison } from './compare.ts';
@@ -32,8 +32,6 @@ try {
         brokers: config.KAFKA_BROKERS,
         topic: config.KAFKA_TOPIC,
         groupId: config.KAFKA_GROUP,
-        // The failure is reported below, in one line; kafkajs's own retries would print dozens.
-        logger: silentLogger,
       }),
     ),
     describe(rabbitQueueBacklog({ url: config.RABBITMQ_URL, queue: config.RABBITMQ_QUEUE })),

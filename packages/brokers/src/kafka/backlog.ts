@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
+import { silentLogger } from '../logger.ts';
 import { type KafkaClientOptions, withKafkaAdmin } from './client.ts';
 
 /**
@@ -49,10 +50,18 @@ export interface KafkaGroupBacklogOptions extends Partial<Pick<KafkaClientOption
   groupId: string;
 }
 
-/** A consumer group's backlog seen from outside (what Subscriber.backlog() reports from inside), for tools. */
+/**
+ * A consumer group's backlog seen from outside (what Subscriber.backlog() reports from inside), for tools. Silent
+ * unless given a logger: every failure rejects, and the tools report it, where kafkajs would log each of its retries.
+ */
 export function kafkaGroupBacklog(options: KafkaGroupBacklogOptions): Promise<number> {
   const { topic, groupId } = options;
-  return withKafkaAdmin({ ...options, clientId: options.clientId ?? 'tandem-backlog' }, async (admin) => {
+  const client = {
+    ...options,
+    clientId: options.clientId ?? 'tandem-backlog',
+    logger: options.logger ?? silentLogger,
+  };
+  return withKafkaAdmin(client, async (admin) => {
     // Asked first, because kafkajs retries its offset requests on a missing topic for ~10 s before it gives up.
     if (!(await admin.listTopics()).includes(topic)) throw new Error(`topic ${topic} does not exist (yet)`);
     return groupLag(admin, topic, groupId);
