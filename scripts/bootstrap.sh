@@ -3,9 +3,10 @@
 #
 # The reference runtime is the Node version in .nvmrc. When the machine's Node is older than 22.18 (the first
 # release that runs TypeScript without flags), that version is installed from the npm registry (package
-# node-linux-<arch>) into .tools/, which is git-ignored. Dependencies are installed whenever package-lock.json
-# changed since the last install. `npm install`, not `npm ci`: the lock file holds only the platform packages
-# (biome, turbo, buf) the registry serves for this platform, and `npm ci` refuses a lock without all of them.
+# node-linux-<arch>) into .tools/, which is git-ignored. Dependencies are installed with `npm ci` whenever
+# package-lock.json (or the Node version) changed since the last install: exactly what the lock says, which lists
+# every platform's builds of biome, turbo and buf, and the lock is never rewritten, so a fresh clone stays clean.
+# After changing a dependency in a package.json, run `npm install` once to update the lock, and commit it.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -41,9 +42,11 @@ fi
 lock_hash=$( (cat package-lock.json 2>/dev/null; node --version) | sha256sum | cut -d' ' -f1)
 stamp=node_modules/.tandem-install
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
-  say "installing dependencies"
-  npm install --no-audit --no-fund --loglevel=error
-  lock_hash=$( (cat package-lock.json; node --version) | sha256sum | cut -d' ' -f1)
+  say "installing dependencies (npm ci)"
+  if ! npm ci --no-audit --no-fund --loglevel=error; then
+    echo "bootstrap: npm ci failed; if a package.json changed, run \`npm install\` to update package-lock.json" >&2
+    exit 1
+  fi
   echo "$lock_hash" > "$stamp"
 fi
 
