@@ -11,13 +11,7 @@
  *   503 ingest_unavailable, ingest_timeout, not_ready (Retry-After) · 500 internal (a bug, never bad input)
  */
 
-import {
-  isValidId,
-  MAX_ID_LENGTH,
-  newMessageId,
-  parseMessageInput,
-  type WeatherCatalog,
-} from '@tandem/message';
+import { isValidId, MAX_ID_LENGTH, newMessageId, parseMessageInput } from '@tandem/message';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { type Logger, pino } from 'pino';
@@ -50,7 +44,6 @@ export const defaults = Object.freeze({
 
 export interface AppOptions {
   ingest: IngestGateway;
-  weathers?: WeatherCatalog;
   maxBodyBytes?: number;
   maxBatchBodyBytes?: number;
   maxBatchSize?: number;
@@ -77,7 +70,7 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
 
 export function createApp(options: AppOptions): Hono {
   const settings = { ...defaults, ...definedOnly(options) };
-  const { ingest, weathers } = options;
+  const { ingest } = options;
   const logger = options.logger ?? pino({ level: 'silent' });
   const metrics = createMetrics(options.registry);
   const isDraining = options.isDraining ?? (() => false);
@@ -155,7 +148,7 @@ export function createApp(options: AppOptions): Hono {
   app.post('/input', async (c) => {
     const body = await readJsonBody(c.req.raw, { maxBytes: settings.maxBodyBytes });
     const headerId = idempotencyKey(c.req.header('idempotency-key'));
-    const parsed = parseMessageInput(body, weathers ? { weathers } : {});
+    const parsed = parseMessageInput(body);
     if (!parsed.ok)
       throw new ApiError(400, 'invalid_message', 'the message is invalid', { details: parsed.issues });
     const bodyId = parsed.value.id;
@@ -194,7 +187,7 @@ export function createApp(options: AppOptions): Hono {
     const details: { index: number; field: string; code: string; message: string }[] = [];
     let invalid = 0;
     for (let index = 0; index < body.length; index++) {
-      const parsed = parseMessageInput(body[index], weathers ? { weathers } : {});
+      const parsed = parseMessageInput(body[index]);
       if (parsed.ok) {
         messages.push({ ...parsed.value, id: parsed.value.id ?? newMessageId() });
       } else {

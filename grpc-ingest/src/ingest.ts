@@ -10,7 +10,6 @@ import {
   type MessageInput,
   newMessageId,
   parseMessageInput,
-  type WeatherCatalog,
   type WeatherMessage,
 } from '@tandem/message';
 import type { WeatherBatchResponse, WeatherResponse } from '@tandem/proto';
@@ -19,7 +18,6 @@ import { Counter, Histogram } from 'prom-client';
 export interface IngestOptions {
   /** The two pipelines' publishers, by name (e.g. kafka, rabbitmq). */
   publishers: Readonly<Record<string, Publisher>>;
-  weathers?: WeatherCatalog;
   /** Messages being published at once before new calls are refused with RESOURCE_EXHAUSTED. */
   maxInFlight: number;
   now?: () => number;
@@ -64,10 +62,7 @@ export function createIngest(options: IngestOptions): Ingest {
     const inputs: MessageInput[] = [];
     const problems: string[] = [];
     tweets.forEach((tweet, index) => {
-      const parsed = parseMessageInput(
-        messageFields(tweet),
-        options.weathers ? { weathers: options.weathers } : {},
-      );
+      const parsed = parseMessageInput(messageFields(tweet));
       if (parsed.ok) inputs.push(parsed.value);
       else
         problems.push(

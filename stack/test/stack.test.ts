@@ -59,8 +59,8 @@ describe('secrets and .stack/env', () => {
     const text = readFileSync(join(dir, 'env'), 'utf8');
     expect(text).toContain('KAFKA_BROKERS=127.0.0.1:9092\n');
     expect(text).toContain(`RABBITMQ_URL=amqp://tandem:${secrets.rabbitmqPassword}@127.0.0.1:5672\n`);
-    expect(text).toContain(`REDIS_URL=redis://:${secrets.redisPassword}@127.0.0.1:6379\n`);
-    expect(text).toContain(`VALKEY_URL=redis://:${secrets.valkeyPassword}@127.0.0.1:6380\n`);
+    expect(text).toContain(`REDIS_URL=redis://default:${secrets.redisPassword}@127.0.0.1:6379\n`);
+    expect(text).toContain(`VALKEY_URL=redis://default:${secrets.valkeyPassword}@127.0.0.1:6380\n`);
     expect(Object.keys(connectionSettings(secrets))).toEqual([
       'KAFKA_BROKERS',
       'RABBITMQ_URL',

@@ -8,7 +8,7 @@
  * - `country`: string, trimmed, NFC-normalised, runs of spaces collapsed to one, upper-cased, 1..56; only letters
  *   (any script, with their combining marks, e.g. "PERÚ", "भारत"), spaces, `.`, `'` and `-`, and at least one letter.
  *   NFC and the space collapsing exist so that one country is one counter key however a client typed it.
- * - `weather`: one of the catalog's canonical values or aliases, case-insensitively; normalised to the canonical value.
+ * - `weather`: a key of `WEATHERS` or one of its Spanish aliases, case-insensitively; normalised to the key.
  * - `id` (optional): see `isValidId`. Never trimmed or changed: it is the idempotency key. `null` counts as absent.
  * - No string may hold control characters (Unicode Cc: U+0000–U+001F, U+007F–U+009F) once trimmed, nor lone UTF-16
  *   surrogates (a JSON `"\ud800"` escape), which no broker could carry as UTF-8 unchanged.
@@ -42,16 +42,6 @@ export interface Issue {
 
 export type ParseResult = { ok: true; value: MessageInput } | { ok: false; issues: Issue[] };
 
-/** The accepted weather values: canonical values, each with its aliases, matched case-insensitively. */
-export interface WeatherCatalog {
-  /** The canonical values, in the order given: what `normalise` returns and what is counted. */
-  readonly canonical: readonly string[];
-  /** The aliases accepted for each canonical value (the canonical value itself is always accepted too). */
-  readonly aliases: Readonly<Record<string, readonly string[]>>;
-  /** The canonical value for `value` (trimmed, any case), or undefined when it is not in the catalog. */
-  normalise(value: string): string | undefined;
-}
-
 const MAX_DESCRIPTION_LENGTH = 500;
 const MAX_COUNTRY_LENGTH = 56;
 /** Longest client id; a UUID (36) and the usual idempotency keys fit easily. */
@@ -65,50 +55,31 @@ const LETTER = /\p{L}/u;
 const foldCase = (value: string) => value.trim().toLowerCase().normalize('NFC');
 
 /**
- * Builds a catalog from canonical values and their aliases, e.g. `{ Sunny: ['Soleado'], Cloudy: [] }`.
- * Throws when a value is empty, has control characters, or two entries fold to the same spelling for different
- * canonical values: a catalog is configuration, and an ambiguous one must stop the service.
+ * The weather values that are counted, in this order, each with the Spanish words the original system's clients
+ * send; matched case-insensitively. One list, here: the edge and the ingest both parse with it, so that they cannot
+ * disagree on what counts.
  */
-export function weatherCatalog(canonical: Record<string, readonly string[]>): WeatherCatalog {
-  // A Map, not an object: a client's "__proto__" or "constructor" must never find anything.
-  const lookup = new Map<string, string>();
-  const names: string[] = [];
-  const aliases: Record<string, readonly string[]> = Object.create(null);
-  for (const [name, spellings] of Object.entries(canonical)) {
-    if (!isCatalogSpelling(name))
-      throw new Error(`weather catalog: invalid canonical value ${JSON.stringify(name)}`);
-    names.push(name);
-    aliases[name] = Object.freeze([...spellings]);
-    for (const spelling of [name, ...spellings]) {
-      if (!isCatalogSpelling(spelling)) {
-        throw new Error(`weather catalog: invalid alias ${JSON.stringify(spelling)} of ${name}`);
-      }
-      const key = foldCase(spelling);
-      const existing = lookup.get(key);
-      if (existing !== undefined && existing !== name) {
-        throw new Error(`weather catalog: ${JSON.stringify(spelling)} means both ${existing} and ${name}`);
-      }
-      lookup.set(key, name);
-    }
-  }
-  if (names.length === 0) throw new Error('weather catalog: at least one value is required');
-  return Object.freeze({
-    canonical: Object.freeze(names),
-    aliases: Object.freeze(aliases),
-    normalise: (value: string) => lookup.get(foldCase(value)),
-  });
-}
-
-function isCatalogSpelling(value: unknown): value is string {
-  return typeof value === 'string' && value.trim() === value && value.length > 0 && !CONTROL.test(value);
-}
-
-/** Sunny, Cloudy, Rainy; with the Spanish Soleado, Nublado/Nubloso and Lluvioso of the original system's clients. */
-export const defaultWeathers: WeatherCatalog = weatherCatalog({
-  Sunny: ['Soleado'],
-  Cloudy: ['Nublado', 'Nubloso'],
-  Rainy: ['Lluvioso'],
+export const WEATHERS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  Sunny: Object.freeze(['Soleado']),
+  Cloudy: Object.freeze(['Nublado', 'Nubloso']),
+  Rainy: Object.freeze(['Lluvioso']),
 });
+
+// A Map, not an object: a client's "__proto__" or "constructor" must never find anything.
+const weatherOf = new Map(
+  Object.entries(WEATHERS).flatMap(([name, aliases]) =>
+    [name, ...aliases].map((spelling) => [foldCase(spelling), name] as const),
+  ),
+);
+
+/** The counted weather value for `value` (trimmed, any case, an alias or the value itself), or undefined. */
+export function normaliseWeather(value: string): string | undefined {
+  return weatherOf.get(foldCase(value));
+}
+
+const WEATHER_RULE =
+  `weather must be one of ${Object.keys(WEATHERS).join(', ')}` +
+  ` (also accepted: ${Object.values(WEATHERS).flat().join(', ')}), in any case`;
 
 /**
  * A client id (body `id` or `Idempotency-Key`): 1..128 characters, each an ASCII letter, digit, `.`, `_`, `:` or `-`.
@@ -125,14 +96,13 @@ export function newMessageId(): string {
 }
 
 /** Validates and normalises one message. Never throws, whatever `body` is. */
-export function parseMessageInput(body: unknown, options: { weathers?: WeatherCatalog } = {}): ParseResult {
+export function parseMessageInput(body: unknown): ParseResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return {
       ok: false,
       issues: [{ field: '', code: 'invalid_type', message: `expected a JSON object, got ${kind(body)}` }],
     };
   }
-  const weathers = options.weathers ?? defaultWeathers;
   const issues: Issue[] = [];
   const record = body as Record<string, unknown>;
   const own = (name: string): unknown => (Object.hasOwn(record, name) ? record[name] : undefined);
@@ -155,9 +125,9 @@ export function parseMessageInput(body: unknown, options: { weathers?: WeatherCa
   let weather: string | undefined;
   const rawWeather = text(own('weather'), 'weather', Number.POSITIVE_INFINITY, issues);
   if (rawWeather !== undefined) {
-    weather = weathers.normalise(rawWeather);
+    weather = normaliseWeather(rawWeather);
     if (weather === undefined)
-      issues.push({ field: 'weather', code: 'invalid_weather', message: allowedWeathers(weathers) });
+      issues.push({ field: 'weather', code: 'invalid_weather', message: WEATHER_RULE });
   }
 
   const rawId = own('id');
@@ -181,15 +151,6 @@ export function parseMessageInput(body: unknown, options: { weathers?: WeatherCa
 }
 
 const ID_RULE = `id must be 1..${MAX_ID_LENGTH} characters, each an ASCII letter, digit, '.', '_', ':' or '-'`;
-
-function allowedWeathers(weathers: WeatherCatalog): string {
-  const aliases = weathers.canonical.flatMap((name) => weathers.aliases[name] ?? []);
-  return (
-    `weather must be one of ${weathers.canonical.join(', ')}` +
-    (aliases.length > 0 ? ` (also accepted: ${aliases.join(', ')})` : '') +
-    ', in any case'
-  );
-}
 
 /** A required string field: trimmed, checked, then `normalise`d; pushes at most one issue. */
 function text(

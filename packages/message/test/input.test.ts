@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   decodeMessage,
-  defaultWeathers,
   encodeMessage,
   isValidId,
   MAX_ID_LENGTH,
   type MessageInput,
   newMessageId,
+  normaliseWeather,
   parseMessageInput,
-  weatherCatalog,
+  WEATHERS,
 } from '../src/index.ts';
 
 const valid = { description: 'Está lloviendo', country: 'GT', weather: 'Lluvioso' };
@@ -19,8 +19,8 @@ function issuesOf(body: unknown) {
   return result.issues.map(({ field, code }) => ({ field, code }));
 }
 
-function accepted(body: unknown, weathers = defaultWeathers): MessageInput {
-  const result = parseMessageInput(body, { weathers });
+function accepted(body: unknown): MessageInput {
+  const result = parseMessageInput(body);
   if (!result.ok) throw new Error(`expected a value, got ${JSON.stringify(result.issues)}`);
   return result.value;
 }
@@ -204,10 +204,10 @@ describe('parseMessageInput: prototype safety', () => {
   });
 });
 
-describe('weatherCatalog', () => {
-  it('exposes canonical values and aliases', () => {
-    expect(defaultWeathers.canonical).toEqual(['Sunny', 'Cloudy', 'Rainy']);
-    expect(defaultWeathers.aliases).toEqual({
+describe('the weathers', () => {
+  it('are Sunny, Cloudy and Rainy, with their Spanish aliases', () => {
+    expect(Object.keys(WEATHERS)).toEqual(['Sunny', 'Cloudy', 'Rainy']);
+    expect(WEATHERS).toEqual({
       Sunny: ['Soleado'],
       Cloudy: ['Nublado', 'Nubloso'],
       Rainy: ['Lluvioso'],
@@ -215,38 +215,27 @@ describe('weatherCatalog', () => {
   });
 
   it.each([
-    ['Snowy', 'Snowy'],
-    ['snowy', 'Snowy'],
-    ['NIEVE', 'Snowy'],
-    ['Sunny', undefined],
+    ['Sunny', 'Sunny'],
+    ['sunny', 'Sunny'],
+    [' NUBLOSO ', 'Cloudy'],
+    ['lluvioso', 'Rainy'],
+    ['Snowy', undefined],
     ['', undefined],
     ['__proto__', undefined],
-  ])('a custom catalog normalises %j to %j', (input, expected) => {
-    const catalog = weatherCatalog({ Snowy: ['Nieve'], Windy: [] });
-    expect(catalog.normalise(input)).toBe(expected);
+    ['constructor', undefined],
+  ])('normalise %j to %j', (input, expected) => {
+    expect(normaliseWeather(input)).toBe(expected);
   });
 
-  it('is used by parseMessageInput', () => {
-    const catalog = weatherCatalog({ Snowy: ['Nieve'] });
-    expect(accepted({ ...valid, weather: 'nieve' }, catalog).weather).toBe('Snowy');
-    expect(parseMessageInput({ ...valid, weather: 'Sunny' }, { weathers: catalog }).ok).toBe(false);
+  it('are unambiguous: every spelling means one value, and each value means itself', () => {
+    const spellings = Object.entries(WEATHERS).flatMap(([name, aliases]) => [name, ...aliases]);
+    expect(new Set(spellings.map((s) => s.toLowerCase())).size).toBe(spellings.length);
+    for (const name of Object.keys(WEATHERS)) expect(normaliseWeather(name)).toBe(name);
   });
 
-  it.each<[string, Record<string, readonly string[]>]>([
-    ['empty', {}],
-    ['an empty value', { '': [] }],
-    ['an empty alias', { Sunny: [''] }],
-    ['an untrimmed alias', { Sunny: [' Soleado'] }],
-    ['a control character', { 'Sun\u0000ny': [] }],
-    ['an alias meaning two values', { Sunny: ['Sol'], Hot: ['sol'] }],
-    ['a canonical value that is another alias', { Sunny: ['Hot'], Hot: [] }],
-  ])('rejects a catalog with %s', (_name, spec) => {
-    expect(() => weatherCatalog(spec)).toThrow(/weather catalog/);
-  });
-
-  it('is frozen', () => {
-    expect(Object.isFrozen(defaultWeathers)).toBe(true);
-    expect(Object.isFrozen(defaultWeathers.canonical)).toBe(true);
+  it('are frozen', () => {
+    expect(Object.isFrozen(WEATHERS)).toBe(true);
+    expect(Object.isFrozen(WEATHERS.Cloudy)).toBe(true);
   });
 });
 
