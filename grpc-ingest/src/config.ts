@@ -1,3 +1,4 @@
+import { kafkaPublisherDefaults } from '@tandem/brokers';
 import { env } from '@tandem/config';
 import { z } from 'zod';
 
@@ -18,12 +19,15 @@ export const configSchema = z.object({
   KAFKA_PARTITIONS: env.positiveInt(6),
   RABBITMQ_URL: env.url(['amqp:', 'amqps:']),
   RABBITMQ_QUEUE: env.string('message'),
-  /** How long a publisher waits to gather concurrent messages into one broker request (ms); 0 = next tick. */
+  /**
+   * How long the Kafka publisher waits to gather concurrent messages into one broker request (ms); 0 = next tick.
+   * This and PUBLISH_MAX_BATCH default to the publisher's own defaults, so that the two cannot differ.
+   */
   PUBLISH_LINGER_MS: z.preprocess(
     (v) => (v === '' ? undefined : v),
-    z.coerce.number().int().min(0).default(0),
+    z.coerce.number().int().min(0).default(kafkaPublisherDefaults.lingerMs),
   ),
-  PUBLISH_MAX_BATCH: env.positiveInt(500),
+  PUBLISH_MAX_BATCH: env.positiveInt(kafkaPublisherDefaults.maxBatch),
   /** Messages being published at once before new calls get RESOURCE_EXHAUSTED (the edge answers 429). */
   MAX_IN_FLIGHT: env.positiveInt(20_000),
   LOG_LEVEL: env.logLevel(),

@@ -1,3 +1,4 @@
+import { kafkaSubscriberDefaults } from '@tandem/brokers';
 import { env } from '@tandem/config';
 import { DEFAULT_DEDUP_TTL_SECONDS } from '@tandem/counting';
 import { z } from 'zod';
@@ -10,8 +11,8 @@ export const configSchema = z.object({
   KAFKA_DLQ_TOPIC: z.preprocess((v) => (v === '' ? undefined : v), z.string().trim().min(1).optional()),
   REDIS_URL: env.url(['redis:', 'rediss:']),
   DEDUP_TTL_SECONDS: env.positiveInt(DEFAULT_DEDUP_TTL_SECONDS),
-  /** Most messages applied to the store in one round trip. */
-  BATCH_MAX: env.positiveInt(500),
+  /** Most messages applied to the store in one round trip. Defaults to the subscriber's own default. */
+  BATCH_MAX: env.positiveInt(kafkaSubscriberDefaults.maxBatch),
   METRICS_PORT: env.port(9465),
   LOG_LEVEL: env.logLevel(),
 });

@@ -1,3 +1,4 @@
+import { kafkaSubscriberDefaults } from '@tandem/brokers';
 import { parseConfig } from '@tandem/config';
 import { DEFAULT_DEDUP_TTL_SECONDS } from '@tandem/counting';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +14,12 @@ describe('kafka-consumer config', () => {
       DEDUP_TTL_SECONDS: DEFAULT_DEDUP_TTL_SECONDS,
       METRICS_PORT: 9465,
     });
+  });
+
+  it("takes the subscriber's default batch size, 500", () => {
+    const config = parseConfig(configSchema, required);
+    expect(config.BATCH_MAX).toBe(kafkaSubscriberDefaults.maxBatch);
+    expect(config.BATCH_MAX).toBe(500);
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import { rabbitSubscriberDefaults } from '@tandem/brokers';
 import { parseConfig } from '@tandem/config';
 import { DEFAULT_DEDUP_TTL_SECONDS } from '@tandem/counting';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,15 @@ describe('rabbit-consumer config', () => {
       DEDUP_TTL_SECONDS: DEFAULT_DEDUP_TTL_SECONDS,
       METRICS_PORT: 9466,
     });
+  });
+
+  it("batches as the subscriber does by default: its defaults are the config's, 500 messages or 5 ms", () => {
+    const config = parseConfig(configSchema, required);
+    expect([config.BATCH_MAX, config.BATCH_LINGER_MS]).toEqual([
+      rabbitSubscriberDefaults.maxBatch,
+      rabbitSubscriberDefaults.lingerMs,
+    ]);
+    expect([config.BATCH_MAX, config.BATCH_LINGER_MS]).toEqual([500, 5]);
   });
 
   it.each([

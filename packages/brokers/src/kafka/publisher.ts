@@ -36,8 +36,12 @@ export interface KafkaPublisher extends Publisher {
   stats(): KafkaPublisherStats;
 }
 
+/**
+ * Defined here only: grpc-ingest's PUBLISH_LINGER_MS and PUBLISH_MAX_BATCH default to lingerMs and maxBatch. A
+ * linger of 0 still gathers the calls of one event-loop turn, and everything that arrives while a send is out.
+ */
 export const kafkaPublisherDefaults = {
-  lingerMs: 5,
+  lingerMs: 0,
   maxBatch: 500,
   probeIntervalMs: 250,
   healthCheckIntervalMs: 1000,

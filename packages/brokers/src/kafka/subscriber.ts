@@ -37,6 +37,7 @@ export interface KafkaSubscriberOptions extends SubscriberOptions, KafkaClientOp
   commitIntervalMs?: number;
 }
 
+/** maxBatch is defined here only: kafka-consumer's BATCH_MAX defaults to it. */
 export const kafkaSubscriberDefaults = {
   maxBatch: 500,
   maxWaitMs: 500,

@@ -26,7 +26,8 @@ export interface RabbitSubscriberOptions
   retryDelayMs?: number;
 }
 
-export const rabbitSubscriberDefaults = { maxBatch: 100, lingerMs: 20, retryDelayMs: 200 } as const;
+/** Defined here only: rabbit-consumer's BATCH_MAX and BATCH_LINGER_MS default to maxBatch and lingerMs. */
+export const rabbitSubscriberDefaults = { maxBatch: 500, lingerMs: 5, retryDelayMs: 200 } as const;
 
 interface Pending {
   message: ConsumeMessage;
