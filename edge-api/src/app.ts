@@ -18,11 +18,16 @@ import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { readJsonBody } from './body.ts';
 import { ApiError, errorResponse } from './errors.ts';
-import { IngestError, type IngestGateway, type IngestMessage } from './ingest.ts';
+import { IngestError, type IngestGateway, type IngestMessage } from './ingest-gateway/contract.ts';
 import { createMetrics, requestMetrics } from './metrics.ts';
 
 export type { ErrorBody } from './errors.ts';
-export { IngestError, type IngestErrorKind, type IngestGateway, type IngestMessage } from './ingest.ts';
+export {
+  IngestError,
+  type IngestErrorKind,
+  type IngestGateway,
+  type IngestMessage,
+} from './ingest-gateway/contract.ts';
 
 /** The defaults of the limits below; README.md documents them. */
 export const defaults = Object.freeze({

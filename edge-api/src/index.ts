@@ -6,7 +6,7 @@ import { loadServiceConfig } from '@tandem/config';
 import { closeHttpServer, createLogger, onShutdown } from '@tandem/service';
 import { createApp } from './app.ts';
 import { configSchema } from './config.ts';
-import { createIngestGateway } from './ingest-gateway.ts';
+import { createIngestGateway } from './ingest-gateway/create.ts';
 
 const config = loadServiceConfig('edge-api', configSchema);
 const logger = createLogger('edge-api', config.LOG_LEVEL);

@@ -1,5 +1,10 @@
 // An in-memory IngestGateway for the HTTP tests: records every submit, and fails, stalls or reports unready on demand.
-import { IngestError, type IngestErrorKind, type IngestGateway, type IngestMessage } from '../src/ingest.ts';
+import {
+  IngestError,
+  type IngestErrorKind,
+  type IngestGateway,
+  type IngestMessage,
+} from '../src/ingest-gateway/contract.ts';
 
 export class MemoryIngest implements IngestGateway {
   /** Every accepted submit, in order, as the app handed it over. */

@@ -1,6 +1,6 @@
 // The gRPC gateway against a real in-process grpc-js server implementing WeatherService and the health service (a
 // test double of the ingest: the real one is tested end to end elsewhere). The cases every gateway passes are in
-// gateway.case.ts; here, what is gRPC's own.
+// ingest-gateway.case.ts; here, what is gRPC's own.
 import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData, status } from '@grpc/grpc-js';
 import {
   healthHandlers,
@@ -13,8 +13,8 @@ import {
   type WeatherTweetBatch__Output,
 } from '@tandem/proto';
 import { describe, expect, it } from 'vitest';
-import { GrpcIngestGateway, ingestTarget } from '../src/grpc-ingest.ts';
-import type { IngestErrorKind } from '../src/ingest.ts';
+import type { IngestErrorKind } from '../src/ingest-gateway/contract.ts';
+import { GrpcIngestGateway, ingestTarget } from '../src/ingest-gateway/grpc.ts';
 import {
   closedAfterTest,
   describeIngestGateway,
@@ -28,7 +28,7 @@ import {
   refusals,
   unusedPort,
   useIngestDouble,
-} from './gateway.case.ts';
+} from './ingest-gateway.case.ts';
 
 type GrpcBehaviour = IngestBehaviour | { kind: 'status'; code: status; details: string };
 

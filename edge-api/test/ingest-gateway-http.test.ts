@@ -1,6 +1,6 @@
 // The HTTP/JSON gateway against a real in-process HTTP server serving the WeatherService paths (a test double of the
-// ingest, a small Hono app on 127.0.0.1:0). The cases every gateway passes are in gateway.case.ts; here, what is
-// HTTP's own.
+// ingest, a small Hono app on 127.0.0.1:0). The cases every gateway passes are in ingest-gateway.case.ts; here,
+// what is HTTP's own.
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
@@ -9,10 +9,10 @@ import { httpStatusOfGrpc, type WeatherTweet, weatherHttpPaths } from '@tandem/p
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
-import { GrpcIngestGateway, toIngestError } from '../src/grpc-ingest.ts';
-import { HttpIngestGateway } from '../src/http-ingest.ts';
-import type { IngestErrorKind } from '../src/ingest.ts';
-import { createIngestGateway } from '../src/ingest-gateway.ts';
+import type { IngestErrorKind } from '../src/ingest-gateway/contract.ts';
+import { createIngestGateway } from '../src/ingest-gateway/create.ts';
+import { GrpcIngestGateway, toIngestError } from '../src/ingest-gateway/grpc.ts';
+import { HttpIngestGateway } from '../src/ingest-gateway/http.ts';
 import {
   closedAfterTest,
   describeIngestGateway,
@@ -27,7 +27,7 @@ import {
   tweet,
   unusedPort,
   useIngestDouble,
-} from './gateway.case.ts';
+} from './ingest-gateway.case.ts';
 
 type HttpBehaviour =
   | IngestBehaviour

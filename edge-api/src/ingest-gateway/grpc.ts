@@ -28,8 +28,8 @@ import {
   type WeatherResponse__Output,
   type WeatherServiceClient,
 } from '@tandem/proto';
-import { abortError, stripUndefined, toTweet } from './gateway-shared.ts';
-import { IngestError, type IngestGateway, type IngestMessage } from './ingest.ts';
+import { IngestError, type IngestGateway, type IngestMessage } from './contract.ts';
+import { abortError, stripUndefined, toTweet } from './shared.ts';
 
 export interface GrpcIngestOptions {
   /** `host:port` (INGEST_ADDR), resolved through DNS; a target with its own scheme (`dns:`, `ipv4:`, `unix:`) as is. */

@@ -1,25 +1,25 @@
 /**
- * The conformance suite both IngestGateways pass: `grpc-ingest.test.ts` and `http-ingest.test.ts` each run it against
- * their real in-process test double of the ingest, driven through `IngestHarness` in transport-neutral terms. What
- * only one transport has (its status table, gRPC's deadline on the call, HTTP's Retry-After hints, …) stays in its
- * file.
+ * The conformance suite both IngestGateways pass: `ingest-gateway-grpc.test.ts` and `ingest-gateway-http.test.ts`
+ * each run it against their real in-process test double of the ingest, driven through `IngestHarness` in
+ * transport-neutral terms. What only one transport has (its status table, gRPC's deadline on the call, HTTP's
+ * Retry-After hints, …) stays in its file.
  *
  * Where the two differ within these cases:
  * - A missed deadline is worded differently (grpc-js's `DEADLINE_EXCEEDED: …`, the HTTP gateway's own
  *   `no answer from the ingest in N ms`): the harness says which, in `deadlineWording`.
  * - gRPC fills in proto3 defaults (`accepted_at_ms: 0`) on what its double receives: `calls()` leaves them out,
- *   `grpc-ingest.test.ts` checks them.
+ *   `ingest-gateway-grpc.test.ts` checks them.
  * - Only an HTTP ingest can send a Retry-After hint: the neutral behaviours send none, so the app answers its default
- *   (1 s) through either gateway; `http-ingest.test.ts` checks that hints pass through.
+ *   (1 s) through either gateway; `ingest-gateway-http.test.ts` checks that hints pass through.
  * - An ingest without a health service (UNIMPLEMENTED) counts as ready over gRPC once connected: checked in
- *   `grpc-ingest.test.ts`, since every HTTP ingest serves /health.
+ *   `ingest-gateway-grpc.test.ts`, since every HTTP ingest serves /health.
  */
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import type { WeatherTweet } from '@tandem/proto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createApp } from '../src/app.ts';
-import { IngestError, type IngestGateway, type IngestMessage } from '../src/ingest.ts';
+import { IngestError, type IngestGateway, type IngestMessage } from '../src/ingest-gateway/contract.ts';
 
 /** How the double answers the calls that follow, in terms both transports can express. */
 export type IngestBehaviour =

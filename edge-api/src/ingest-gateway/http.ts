@@ -17,8 +17,8 @@
  * - `isReady()`: `GET /health` answers 200, i.e. the ingest is up and both its brokers can take messages.
  */
 import { weatherHttpPaths } from '@tandem/proto';
-import { abortError, stripUndefined, toTweet } from './gateway-shared.ts';
-import { IngestError, type IngestErrorKind, type IngestGateway, type IngestMessage } from './ingest.ts';
+import { IngestError, type IngestErrorKind, type IngestGateway, type IngestMessage } from './contract.ts';
+import { abortError, stripUndefined, toTweet } from './shared.ts';
 
 export interface HttpIngestOptions {
   /** `http://host:port` (INGEST_ADDR): the ingest's HTTP/JSON listener, without a path. */

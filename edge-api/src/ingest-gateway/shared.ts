@@ -1,6 +1,6 @@
 /** What the gateways (gRPC and HTTP/JSON) share, so that they treat messages, options and cancellation alike. */
 import type { WeatherTweet } from '@tandem/proto';
-import { IngestError, type IngestMessage } from './ingest.ts';
+import { IngestError, type IngestMessage } from './contract.ts';
 
 /** A message as the ingest takes it: the WeatherTweet fields only, whatever else the message carries. */
 export function toTweet(message: IngestMessage): WeatherTweet {

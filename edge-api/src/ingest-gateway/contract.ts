@@ -1,7 +1,7 @@
 /**
  * What the HTTP edge needs from the ingest, and nothing more: hand over validated messages, say whether it can.
  * The app depends on this interface only; `index.ts` chooses the gRPC or the HTTP/JSON implementation by INGEST_ADDR
- * (`ingest-gateway.ts`), tests an in-memory one.
+ * (`create.ts`), tests an in-memory one.
  */
 import type { MessageInput } from '@tandem/message';
 

@@ -2,8 +2,8 @@
  * The IngestGateway for INGEST_ADDR: `http://host:port` → HTTP/JSON (for comparing the transports in the bench),
  * anything else (`host:port`, what Kubernetes uses) → gRPC.
  */
-import { GrpcIngestGateway } from './grpc-ingest.ts';
-import { HttpIngestGateway } from './http-ingest.ts';
+import { GrpcIngestGateway } from './grpc.ts';
+import { HttpIngestGateway } from './http.ts';
 
 export interface IngestGatewayOptions {
   deadlineMs?: number;
