@@ -11,7 +11,7 @@ export type {
 export { BrokerUnavailableError } from './errors.ts';
 export { kafkaFeatures, memoryFeatures, rabbitFeatures } from './features.ts';
 export { type KafkaGroupBacklogOptions, kafkaGroupBacklog } from './kafka/backlog.ts';
-export type { KafkaClientOptions } from './kafka/client.ts';
+export type { KafkaAdminOptions, KafkaClientOptions } from './kafka/client.ts';
 export {
   createKafkaPublisher,
   type KafkaPublisher,
@@ -30,7 +30,11 @@ export { type EnsureKafkaTopicOptions, ensureKafkaTopic } from './kafka/topic.ts
 export { type BrokerLogger, silentLogger } from './logger.ts';
 export { createMemoryBroker, type MemoryBroker, type MemorySubscriberOptions } from './memory/broker.ts';
 export { type RabbitQueueBacklogOptions, rabbitQueueBacklog } from './rabbitmq/backlog.ts';
-export type { RabbitConnectionOptions, RabbitQueueOptions } from './rabbitmq/connection.ts';
+export type {
+  RabbitConnectionOptions,
+  RabbitQueueOptions,
+  RabbitToolOptions,
+} from './rabbitmq/connection.ts';
 export {
   createRabbitPublisher,
   type RabbitPublisherOptions,
@@ -42,3 +46,4 @@ export {
   type RabbitSubscriberOptions,
   rabbitSubscriberDefaults,
 } from './rabbitmq/subscriber.ts';
+export { RetriesExhaustedError, type RetryOptions } from './retry.ts';

@@ -1,26 +1,33 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
 import { silentLogger } from '../logger.ts';
-import { type KafkaClientOptions, withKafkaAdmin } from './client.ts';
+import { isRetriableKafkaError, type RetryOptions, retrying } from '../retry.ts';
+import { type KafkaAdminOptions, withKafkaAdmin } from './client.ts';
 
 /**
  * The consumer group's lag on a topic: Σ over partitions of (high watermark − committed offset); a partition with
- * no commit yet counts from its low watermark (the group starts at the oldest record still kept).
+ * no commit yet counts from its low watermark (the group starts at the oldest record still kept). On a long-lived
+ * admin (the subscriber's): retriable errors are retried for up to `retry.timeoutMs`, 5 s by default — kafkajs's
+ * admin does not retry an offset fetch that reached a coordinator still loading or no longer in charge of the group
+ * (seen on a fresh Kafka 4.1 KRaft broker, and after a restart).
  */
-export async function groupLag(admin: Admin, topic: string, groupId: string): Promise<number> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await lag(admin, topic, groupId);
-    } catch (error) {
-      // kafkajs's admin does not retry an offset fetch that reached a coordinator still loading or no longer in
-      // charge of the group (seen on a fresh Kafka 4.1 KRaft broker).
-      if (attempt >= 5 || (error as { retriable?: boolean }).retriable !== true) throw error;
-      await sleep(100 * attempt);
-    }
-  }
+export function groupLag(
+  admin: Pick<Admin, 'fetchTopicOffsets' | 'fetchOffsets'>,
+  topic: string,
+  groupId: string,
+  retry: RetryOptions = { timeoutMs: 5_000 },
+): Promise<number> {
+  return retrying(() => lag(admin, topic, groupId), {
+    ...retry,
+    what: `kafka backlog of group ${groupId} on ${topic}`,
+    isRetriable: isRetriableKafkaError,
+  });
 }
 
-async function lag(admin: Admin, topic: string, groupId: string): Promise<number> {
+async function lag(
+  admin: Pick<Admin, 'fetchTopicOffsets' | 'fetchOffsets'>,
+  topic: string,
+  groupId: string,
+): Promise<number> {
   // Both settle before either failure is thrown: a request still in flight when the caller disconnects the admin
   // reopens a broker connection that nothing closes, and the process never exits (a missing topic did that).
   const [endsResult, groupsResult] = await Promise.allSettled([
@@ -44,8 +51,7 @@ async function lag(admin: Admin, topic: string, groupId: string): Promise<number
   return total;
 }
 
-export interface KafkaGroupBacklogOptions extends Partial<Pick<KafkaClientOptions, 'clientId' | 'logger'>> {
-  brokers: readonly string[];
+export interface KafkaGroupBacklogOptions extends KafkaAdminOptions {
   topic: string;
   groupId: string;
 }
@@ -61,9 +67,11 @@ export function kafkaGroupBacklog(options: KafkaGroupBacklogOptions): Promise<nu
     clientId: options.clientId ?? 'tandem-backlog',
     logger: options.logger ?? silentLogger,
   };
+  // withKafkaAdmin retries what is retriable (NOT_COORDINATOR after a broker restart, …), on a fresh admin.
   return withKafkaAdmin(client, async (admin) => {
     // Asked first, because kafkajs retries its offset requests on a missing topic for ~10 s before it gives up.
+    // Not retriable: the topic is not coming.
     if (!(await admin.listTopics()).includes(topic)) throw new Error(`topic ${topic} does not exist (yet)`);
-    return groupLag(admin, topic, groupId);
+    return lag(admin, topic, groupId);
   });
 }

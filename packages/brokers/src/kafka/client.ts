@@ -1,5 +1,6 @@
 import { type Admin, Kafka, type LogEntry, logLevel } from 'kafkajs';
 import { type BrokerLogger, stderrLogger } from '../logger.ts';
+import { isRetriableKafkaError, type RetryOptions, retrying } from '../retry.ts';
 
 export interface KafkaClientOptions {
   /** `host:port` of each bootstrap broker (KAFKA_BROKERS split on commas). */
@@ -36,19 +37,52 @@ export function createKafkaClient({
   });
 }
 
-/** Runs `work` with a connected admin client of its own, and disconnects it whatever happens: for tools. */
-export async function withKafkaAdmin<T>(
-  options: Pick<KafkaClientOptions, 'brokers' | 'logger'> & Partial<Pick<KafkaClientOptions, 'clientId'>>,
+export interface KafkaAdminOptions
+  extends Pick<KafkaClientOptions, 'brokers' | 'logger'>,
+    Partial<Pick<KafkaClientOptions, 'clientId'>> {
+  /** The bound and backoff of the retry of retriable errors (default: 30 s, from 100 ms up to 2 s). */
+  retry?: RetryOptions;
+  /** Stands in for kafkajs's admin: for unit tests of the retry. */
+  createAdmin?: () => Admin;
+}
+
+/**
+ * Runs `work` with a connected admin client of its own, and disconnects it whatever happens: for tools. An error
+ * kafkajs calls retriable (isRetriableKafkaError: NOT_COORDINATOR, a coordinator loading, no leader yet, a broker
+ * away …) runs it all again on a fresh admin, with backoff, for up to `retry.timeoutMs` (30 s); then it rejects with
+ * RetriesExhaustedError (the attempts and the last error). Any other error rejects at once. `work` may therefore
+ * run more than once: it must be safe to repeat.
+ */
+export function withKafkaAdmin<T>(
+  options: KafkaAdminOptions,
   work: (admin: Admin) => Promise<T>,
 ): Promise<T> {
   const { brokers, logger, clientId = 'tandem-admin' } = options;
-  const admin = createKafkaClient({ brokers, clientId, ...(logger ? { logger } : {}) }).admin();
-  await admin.connect();
-  try {
-    return await work(admin);
-  } finally {
-    await admin.disconnect();
-  }
+  const createAdmin =
+    options.createAdmin ??
+    (() => createKafkaClient({ brokers, clientId, ...(logger ? { logger } : {}) }).admin());
+  return retrying(
+    async () => {
+      const admin = createAdmin();
+      try {
+        await admin.connect();
+        return await work(admin);
+      } finally {
+        // A failed connect may have left connections open too; a failed disconnect must not hide work's error.
+        await admin.disconnect().catch(() => {});
+      }
+    },
+    {
+      ...options.retry,
+      what: `kafka admin ${clientId} (${brokers.join(',')})`,
+      isRetriable: isRetriableKafkaError,
+      onRetry: ({ error, attempt, delayMs }) =>
+        (logger ?? stderrLogger).warn(
+          { component: 'kafka-admin', clientId, attempt, delayMs, err: error },
+          'kafka admin call failed with a retriable error; retrying on a fresh admin',
+        ),
+    },
+  );
 }
 
 function write(logger: BrokerLogger, { namespace, level, log }: LogEntry): void {

@@ -1,9 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
-import { type KafkaClientOptions, withKafkaAdmin } from './client.ts';
+import { isRetriableKafkaError, RetriesExhaustedError, retrying } from '../retry.ts';
+import { type KafkaAdminOptions, withKafkaAdmin } from './client.ts';
 
-export interface EnsureKafkaTopicOptions extends Partial<Pick<KafkaClientOptions, 'clientId' | 'logger'>> {
-  brokers: readonly string[];
+export interface EnsureKafkaTopicOptions extends KafkaAdminOptions {
   topic: string;
   partitions: number;
   /** Default: the broker's default.replication.factor. */
@@ -15,6 +14,7 @@ export interface EnsureKafkaTopicOptions extends Partial<Pick<KafkaClientOptions
 /**
  * Creates the topic if it is missing and waits for its partition leaders. Safe to call from several services at
  * once. Resolves true if this call created it; an existing topic is left as it is (its partition count too).
+ * A retriable error of the creation (a broker away, no controller yet) is retried by withKafkaAdmin.
  */
 export function ensureKafkaTopic(options: EnsureKafkaTopicOptions): Promise<boolean> {
   return withKafkaAdmin(options, (admin) => createTopicWithLeaders(admin, options));
@@ -36,28 +36,43 @@ export async function createTopicWithLeaders(
   return created;
 }
 
+class LeadersMissing extends Error {
+  override name = 'LeadersMissing';
+}
+
 /**
- * Resolves once every partition of `topic` has a leader, retrying whatever Kafka calls retriable. Exported for its
- * tests.
+ * Resolves once every partition of `topic` has a leader, retrying (the shared bounded retry, with `timeoutMs` as
+ * its bound) whatever Kafka calls retriable and partitions without a leader yet. Exported for its tests.
  */
 export async function waitForLeaders(
   admin: Pick<Admin, 'fetchTopicMetadata'>,
   topic: string,
   timeoutMs: number,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (let delay = 50; Date.now() < deadline; delay = Math.min(delay * 2, 1000)) {
-    try {
-      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-      const leaders = topics[0]?.partitions.map((partition) => partition.leader) ?? [];
-      if (leaders.length > 0 && leaders.every((leader) => leader >= 0)) return;
-      last = new Error(`partitions without a leader: ${leaders.filter((leader) => leader < 0).length}`);
-    } catch (error) {
-      if (!(error as { retriable?: boolean }).retriable) throw error;
-      last = error;
-    }
-    await sleep(delay);
+  try {
+    await retrying(
+      async () => {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        const leaders = topics[0]?.partitions.map((partition) => partition.leader) ?? [];
+        if (leaders.length === 0 || leaders.some((leader) => leader < 0)) {
+          throw new LeadersMissing(
+            `partitions without a leader: ${leaders.filter((leader) => leader < 0).length}`,
+          );
+        }
+      },
+      {
+        what: `leaders of topic ${topic}`,
+        timeoutMs,
+        initialDelayMs: 50,
+        maxDelayMs: 1000,
+        isRetriable: (error) => error instanceof LeadersMissing || isRetriableKafkaError(error),
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof RetriesExhaustedError)) throw error;
+    throw new Error(
+      `topic ${topic} has no leader for every partition after ${timeoutMs} ms (${error.attempts} attempts)`,
+      { cause: error.cause },
+    );
   }
-  throw new Error(`topic ${topic} has no leader for every partition after ${timeoutMs} ms`, { cause: last });
 }

@@ -1,5 +1,6 @@
 import amqp, { type Channel, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
 import { type BrokerLogger, stderrLogger } from '../logger.ts';
+import { isRetriableAmqpError, type RetryOptions, retrying } from '../retry.ts';
 
 export interface RabbitConnectionOptions {
   /** amqp://user:pass@host:port/vhost (RABBITMQ_URL); `?heartbeat=10` notices a silent broker sooner. */
@@ -127,20 +128,61 @@ export async function closeChannels(channels: readonly (Channel | undefined)[]):
   await Promise.all(channels.map((channel) => channel?.close().catch(() => {})));
 }
 
+export interface RabbitToolOptions {
+  url: string;
+  /** Give up one connection attempt after this long (ms). Default 5000. */
+  timeoutMs?: number;
+  /** The bound and backoff of the retry of transient errors (default: 30 s, from 100 ms up to 2 s). */
+  retry?: RetryOptions;
+  /** Where retries are reported (warn). Default: nowhere; a failure rejects, for the tool to report. */
+  logger?: BrokerLogger;
+  /** Stands in for amqplib's connect: for unit tests of the retry. */
+  connect?: (url: string, options: { timeout: number }) => Promise<ChannelModel>;
+}
+
 /**
  * Runs `work` with a plain connection of its own (no recovery), and closes it whatever happens: for tools. A check
  * of a missing queue closes its channel, and the connection reports that as an 'error' event, which must be heard.
+ * A transient error (isRetriableAmqpError: connection refused or reset while the broker restarts, a connection or
+ * channel closed by a transient server condition) runs it all again on a fresh connection, with backoff, for up to
+ * `retry.timeoutMs` (30 s); then it rejects with RetriesExhaustedError (the attempts and the last error). Any other
+ * error (404 NOT_FOUND queue, 403 ACCESS_REFUSED, …) rejects at once. `work` must therefore be safe to repeat.
  */
-export async function withRabbitConnection<T>(
-  url: string,
-  timeoutMs: number,
+export function withRabbitConnection<T>(
+  options: RabbitToolOptions,
   work: (connection: ChannelModel) => Promise<T>,
 ): Promise<T> {
-  const connection = await amqp.connect(url, { timeout: timeoutMs });
-  connection.on('error', () => {});
+  const { url, timeoutMs = 5000, logger } = options;
+  const connect = options.connect ?? ((target, socket) => amqp.connect(target, socket));
+  // The host only: the URL holds the password.
+  const host = hostOf(url);
+  return retrying(
+    async () => {
+      const connection = await connect(url, { timeout: timeoutMs });
+      connection.on('error', () => {});
+      try {
+        return await work(connection);
+      } finally {
+        await connection.close().catch(() => {});
+      }
+    },
+    {
+      ...options.retry,
+      what: `rabbitmq ${host}`,
+      isRetriable: isRetriableAmqpError,
+      onRetry: ({ error, attempt, delayMs }) =>
+        logger?.warn(
+          { component: 'amqplib', host, attempt, delayMs, err: error },
+          'rabbitmq call failed with a transient error; retrying on a fresh connection',
+        ),
+    },
+  );
+}
+
+function hostOf(url: string): string {
   try {
-    return await work(connection);
-  } finally {
-    await connection.close().catch(() => {});
+    return new URL(url).host;
+  } catch {
+    return '(unparsable url)';
   }
 }

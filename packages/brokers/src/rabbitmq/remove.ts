@@ -1,35 +1,33 @@
-import { withRabbitConnection } from './connection.ts';
+import { type RabbitToolOptions, withRabbitConnection } from './connection.ts';
 
-export interface RemoveRabbitQueuesOptions {
-  url: string;
+export interface RemoveRabbitQueuesOptions extends RabbitToolOptions {
   queues: readonly string[];
-  /** Give up connecting after this long (ms). Default 5000. */
-  timeoutMs?: number;
 }
 
 /**
  * Deletes the given queues, messages and all, whichever exist: a test or bench run's own, once it is over, so that
  * a local node does not hold every run's queues in memory. Resolves with the queues that existed.
  */
-export function removeRabbitQueues({
-  url,
-  queues,
-  timeoutMs = 5000,
-}: RemoveRabbitQueuesOptions): Promise<string[]> {
-  return withRabbitConnection(url, timeoutMs, async (connection) => {
-    const removed: string[] = [];
-    for (const queue of queues) {
+export function removeRabbitQueues(options: RemoveRabbitQueuesOptions): Promise<string[]> {
+  // Outside the work, which withRabbitConnection runs again after a transient error: a queue an earlier attempt
+  // deleted is missing by then, and still counts as removed.
+  const removed = new Set<string>();
+  return withRabbitConnection(options, async (connection) => {
+    for (const queue of options.queues) {
+      if (removed.has(queue)) continue;
       const channel = await connection.createChannel();
       channel.on('error', () => {});
       try {
         await channel.checkQueue(queue);
-      } catch {
-        continue; // missing: the check closed the channel
+      } catch (error) {
+        // Missing: the check closed the channel. Anything else (the connection lost) is withRabbitConnection's.
+        if ((error as { code?: unknown }).code === 404) continue;
+        throw error;
       }
       await channel.deleteQueue(queue);
-      removed.push(queue);
+      removed.add(queue);
       await channel.close();
     }
-    return removed;
+    return [...removed];
   });
 }
