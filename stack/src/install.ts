@@ -128,10 +128,15 @@ export function kafkaVersion(): string {
   return version;
 }
 
+/** The folder of Kafka's jars for the pinned version (see `ensureKafkaJars`). */
+export function kafkaJarsDir(): string {
+  return join(toolsDir, `kafka-${kafkaVersion()}`, 'lib');
+}
+
 /** The folder of Kafka's jars for the pinned version, fetched with Maven into `.tools/` on first use. */
 export async function ensureKafkaJars(progress: Progress): Promise<string> {
   const version = kafkaVersion();
-  const lib = join(toolsDir, `kafka-${version}`, 'lib');
+  const lib = kafkaJarsDir();
   if (existsSync(join(lib, `kafka_2.13-${version}.jar`))) return lib;
   progress(`fetching Kafka ${version} jars from Maven Central`);
   const partial = `${lib}.partial`;

@@ -2,25 +2,42 @@ import { join, resolve } from 'node:path';
 import { projectRoot } from '@tandem/config';
 
 /**
- * Everything the local stack writes lives under its folder (data, logs, secrets, `env`) or `.tools/` (jars).
- * The main stack is `.stack/` on the default ports. A second, private stack — for the fault suite, which restarts
- * brokers and must not disturb anything else — gets its own folder (STACK_DIR) and shifts every port by
- * STACK_PORT_OFFSET.
+ * Where one local stack lives: its folder (data, logs, secrets, `env`) and how far every port is shifted from the
+ * defaults. The main stack is `.stack/` on the default ports; a private one — the fault suite's, which restarts
+ * brokers and must not disturb anything else — gets a folder of its own and an offset.
  */
-export const stackDir = process.env.STACK_DIR ? resolve(process.env.STACK_DIR) : join(projectRoot, '.stack');
-export const toolsDir = join(projectRoot, '.tools');
-export const secretsPath = join(stackDir, 'secrets.json');
-export const stackEnvFile = join(stackDir, 'env');
-
-export const portOffset = Number(process.env.STACK_PORT_OFFSET ?? 0);
-if (!Number.isInteger(portOffset) || portOffset < 0 || portOffset > 30_000) {
-  throw new Error(
-    `STACK_PORT_OFFSET must be a whole number from 0 to 30000 (got ${process.env.STACK_PORT_OFFSET})`,
-  );
+export interface StackLocation {
+  dir: string;
+  portOffset: number;
 }
 
+export const toolsDir = join(projectRoot, '.tools');
+export const mainStackDir = join(projectRoot, '.stack');
+
+export function stackLocation(dir = mainStackDir, portOffset = 0): StackLocation {
+  if (!Number.isInteger(portOffset) || portOffset < 0 || portOffset > 30_000) {
+    throw new Error(`a stack's port offset must be a whole number from 0 to 30000 (got ${portOffset})`);
+  }
+  return { dir: resolve(dir), portOffset };
+}
+
+/** The location the CLI acts on: STACK_DIR and STACK_PORT_OFFSET, else the main stack. */
+export function stackLocationFromEnv(env: NodeJS.ProcessEnv = process.env): StackLocation {
+  const offset = env.STACK_PORT_OFFSET ?? '0';
+  if (!/^\d+$/.test(offset)) {
+    throw new Error(`STACK_PORT_OFFSET must be a whole number from 0 to 30000 (got ${offset})`);
+  }
+  return stackLocation(env.STACK_DIR || mainStackDir, Number(offset));
+}
+
+export const secretsFile = (location: StackLocation) => join(location.dir, 'secrets.json');
+export const envFile = (location: StackLocation) => join(location.dir, 'env');
+
 /** A server's own folder: `data/` (wiped by reset), `server.log`, `pid`, and its generated config. */
-export function serverDir(name: string): { root: string; data: string; log: string; pid: string } {
-  const root = join(stackDir, name);
+export function serverDir(
+  location: StackLocation,
+  name: string,
+): { root: string; data: string; log: string; pid: string } {
+  const root = join(location.dir, name);
   return { root, data: join(root, 'data'), log: join(root, 'server.log'), pid: join(root, 'pid') };
 }

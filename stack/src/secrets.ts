@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { secretsPath } from './paths.ts';
 
-/** Passwords of the local stack: generated once, kept in `.stack/secrets.json` (mode 600, git-ignored). */
+/** Passwords of a local stack: generated once, kept in its `secrets.json` (mode 600, git-ignored). */
 export interface Secrets {
   rabbitmqUser: string;
   rabbitmqPassword: string;
@@ -13,7 +12,7 @@ export interface Secrets {
 
 const password = () => randomBytes(18).toString('base64url');
 
-export function loadOrCreateSecrets(path = secretsPath): Secrets {
+export function loadOrCreateSecrets(path: string): Secrets {
   if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as Secrets;
   const secrets: Secrets = {
     rabbitmqUser: 'tandem',

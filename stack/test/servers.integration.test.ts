@@ -3,29 +3,25 @@
  * credentials `stack:up` wrote to `.stack/env`. Needs the stack running (`npm test` starts it).
  */
 import { randomUUID } from 'node:crypto';
-import { loadStackEnv } from '@tandem/config';
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import { Redis as Valkey } from 'iovalkey';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localStack, type StackEnv } from '../src/index.ts';
 import { ensureKafkaJars } from '../src/install.ts';
-import { brokerMetadataVersion, useKafkaJars } from '../src/servers/kafka.ts';
+import { brokerMetadataVersion } from '../src/servers/kafka.ts';
 
-let settings: { KAFKA_BROKERS: string; RABBITMQ_URL: string; REDIS_URL: string; VALKEY_URL: string };
+let settings: StackEnv;
 
 beforeAll(() => {
-  if (!loadStackEnv()) throw new Error('no .stack/env: start the local stack with `npm run stack:up`');
-  const { KAFKA_BROKERS, RABBITMQ_URL, REDIS_URL, VALKEY_URL } = process.env;
-  if (!KAFKA_BROKERS || !RABBITMQ_URL || !REDIS_URL || !VALKEY_URL)
-    throw new Error('.stack/env is incomplete');
-  settings = { KAFKA_BROKERS, RABBITMQ_URL, REDIS_URL, VALKEY_URL };
+  settings = localStack().env();
 });
 
 describe('Kafka', () => {
   it('is a 4.1 broker by the metadata.version its ApiVersions reports', async () => {
-    useKafkaJars(await ensureKafkaJars(() => {}));
-    expect(await brokerMetadataVersion()).toMatch(/^4\.1-IV\d+$/);
+    await ensureKafkaJars(() => {});
+    expect(await brokerMetadataVersion(settings.KAFKA_BROKERS)).toMatch(/^4\.1-IV\d+$/);
   }, 30_000);
 
   it('takes a record from an idempotent producer and hands it to a consumer group', async () => {

@@ -2,25 +2,34 @@
  * RabbitMQ faults: the broker going away and coming back, through a TCP proxy (the shared stack keeps running),
  * and a queue deleted under a running publisher.
  */
-import amqp from 'amqplib';
-import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
-import { BrokerUnavailableError, createRabbitPublisher, createRabbitSubscriber } from '../src/index.ts';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import {
+  BrokerUnavailableError,
+  createRabbitPublisher,
+  createRabbitSubscriber,
+  rabbitQueueBacklog,
+  removeRabbitQueues,
+} from '../src/index.ts';
 import { collect, makeEnvelopes, waitFor } from './broker.case.ts';
 import { testLogger as logger, required, suffix } from './support.ts';
 import { startProxy } from './tcp-proxy.ts';
 
 const url = required('RABBITMQ_URL');
-const admin = await amqp.connect(url);
-afterAll(() => admin.close());
+
+/** A TCP proxy in front of the local RabbitMQ, and the URL through it. */
+async function proxied() {
+  const target = new URL(url);
+  const proxy = await startProxy({ host: target.hostname, port: Number(target.port || 5672) });
+  const viaProxy = new URL(url);
+  viaProxy.host = `127.0.0.1:${proxy.port}`;
+  return { proxy, url: viaProxy.toString() };
+}
 
 describe('rabbitmq faults', () => {
   it('rejects publishes at once while the broker is away, then reconnects and delivers everything', async () => {
-    const target = new URL(url);
-    const proxy = await startProxy({ host: target.hostname, port: Number(target.port || 5672) });
-    const viaProxy = new URL(url);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const { proxy, url: viaProxy } = await proxied();
     const queue = `brokers-test-${suffix()}`;
-    const options = { url: viaProxy.toString(), queue, logger, maxReconnectDelayMs: 300 };
+    const options = { url: viaProxy, queue, logger, maxReconnectDelayMs: 300 };
     const publisher = await createRabbitPublisher(options);
     const subscriber = await createRabbitSubscriber({
       ...options,
@@ -32,9 +41,7 @@ describe('rabbitmq faults', () => {
       await subscriber.close();
       await publisher.close();
       await proxy.close();
-      const channel = await admin.createChannel();
-      await channel.deleteQueue(queue);
-      await channel.close();
+      await removeRabbitQueues({ url, queues: [queue] });
     });
     const seen = collect();
     await subscriber.start(seen.handler);
@@ -76,9 +83,32 @@ describe('rabbitmq faults', () => {
     const publisher = await createRabbitPublisher({ url, queue, logger });
     onTestFinished(() => publisher.close());
     await publisher.publish(makeEnvelopes(1, 'routed'));
-    const channel = await admin.createChannel();
-    await channel.deleteQueue(queue);
-    await channel.close();
+    expect(await removeRabbitQueues({ url, queues: [queue] })).toEqual([queue]);
     await expect(publisher.publish(makeEnvelopes(1, 'lost'))).rejects.toThrow(/does not exist/);
+  });
+
+  it("retries a tool's call while the broker is away, and answers once it is back", async () => {
+    const queue = `brokers-test-${suffix()}`;
+    const publisher = await createRabbitPublisher({ url, queue, logger });
+    onTestFinished(() => removeRabbitQueues({ url, queues: [queue] }).then(() => {}));
+    await publisher.publish(makeEnvelopes(3, 'waiting'));
+    await publisher.close();
+    const { proxy, url: viaProxy } = await proxied();
+    onTestFinished(() => proxy.close());
+
+    proxy.cut();
+    const retries: unknown[] = [];
+    // The broker comes back when the first retry is announced: no guess of how long a loaded machine takes.
+    const announcer = {
+      ...logger,
+      warn(fields: object) {
+        retries.push((fields as { err?: unknown }).err);
+        proxy.restore();
+      },
+    };
+    expect(await rabbitQueueBacklog({ url: viaProxy, queue, logger: announcer })).toBe(3);
+    expect(retries.length).toBeGreaterThanOrEqual(1);
+    // The proxy closes the refused socket at once, as a broker still starting does.
+    expect(String((retries[0] as Error).message)).toMatch(/Socket closed abruptly|ECONNRESET/);
   });
 });

@@ -1,17 +1,14 @@
-import amqp from 'amqplib';
-import { afterAll } from 'vitest';
 import {
   createRabbitPublisher,
   createRabbitSubscriber,
   rabbitFeatures,
   rabbitQueueBacklog,
+  removeRabbitQueues,
 } from '../src/index.ts';
 import { brokerConformance } from './broker.case.ts';
 import { testLogger as logger, required, suffix } from './support.ts';
 
 const url = required('RABBITMQ_URL');
-const admin = await amqp.connect(url);
-afterAll(() => admin.close());
 
 brokerConformance({
   features: rabbitFeatures,
@@ -23,9 +20,7 @@ brokerConformance({
         createRabbitSubscriber({ url, queue, maxBatch, lingerMs: 10, retryDelayMs: 10, logger }),
       backlogFromOutside: () => rabbitQueueBacklog({ url, queue }),
       async dispose() {
-        const channel = await admin.createChannel();
-        await channel.deleteQueue(queue);
-        await channel.close();
+        await removeRabbitQueues({ url, queues: [queue] });
       },
     };
   },

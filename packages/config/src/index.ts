@@ -1,6 +1,6 @@
 /**
- * Configuration from the environment, as DESIGN.md names it: parsed and validated once at start-up, and a bad
- * value stops the service with a message that names the variable.
+ * Configuration from the environment (docs/architecture.md, "Names"): parsed and validated once at start-up, and
+ * a bad value stops the service with a message that names the variable.
  *
  * The local stack writes its connection settings to `.stack/env`; `loadStackEnv()` reads that file into
  * `process.env` without overriding what the caller already set, so an explicit variable always wins.
@@ -18,12 +18,21 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** A dotenv file's variables, or undefined if there is no file: the one reader of the stack's env files. */
+export function readEnvFile(path: string): Record<string, string> | undefined {
+  if (!existsSync(path)) return undefined;
+  return Object.fromEntries(
+    Object.entries(parseEnv(readFileSync(path, 'utf8'))).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined,
+    ),
+  );
+}
+
 /** Reads a dotenv file into `env`, keeping every variable `env` already has. Returns false if there is no file. */
 export function loadStackEnv(path = stackEnvPath, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (!existsSync(path)) return false;
-  for (const [name, value] of Object.entries(parseEnv(readFileSync(path, 'utf8')))) {
-    if (env[name] === undefined && value !== undefined) env[name] = value;
-  }
+  const file = readEnvFile(path);
+  if (file === undefined) return false;
+  for (const [name, value] of Object.entries(file)) env[name] ??= value;
   return true;
 }
 
@@ -50,7 +59,7 @@ export function redact(value: string): string {
 
 const emptyAsUnset = (value: unknown) => (value === '' ? undefined : value);
 
-/** Field builders for the variables DESIGN.md names, so every service validates them the same way. */
+/** Field builders for the variables the services share, so every service validates them the same way. */
 export const env = {
   port: (fallback: number) =>
     z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).max(65535).default(fallback)),

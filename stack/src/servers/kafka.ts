@@ -7,125 +7,144 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { kafkaVersion } from '../install.ts';
-import { portOffset, serverDir } from '../paths.ts';
+import { kafkaJarsDir, kafkaVersion } from '../install.ts';
+import { type StackLocation, serverDir } from '../paths.ts';
 import { run, StackError, startDetached } from '../processes.ts';
 import type { LocalServer } from './types.ts';
 
-export const kafkaPort = 9092 + portOffset;
-export const controllerPort = 9093 + portOffset;
-const dirs = serverDir('kafka');
-const configFile = join(dirs.root, 'server.properties');
-const log4jFile = join(dirs.root, 'log4j2.properties');
-const clusterIdFile = join(dirs.root, 'cluster-id');
 const heap = ['-Xms256m', '-Xmx768m'];
 
-/** Set by the CLI once the jars are there (they are fetched in the install step). */
-let lib = '';
-export function useKafkaJars(folder: string): void {
-  lib = folder;
-}
-
-function java(mainClass: string, args: readonly string[], jvm: readonly string[] = []): [string, string[]] {
-  return ['java', [...jvm, `-Dlog4j2.configurationFile=${log4jFile}`, '-cp', `${lib}/*`, mainClass, ...args]];
-}
-
-function writeConfig(): void {
-  mkdirSync(dirs.data, { recursive: true });
-  writeFileSync(
-    configFile,
+function java(
+  mainClass: string,
+  args: readonly string[],
+  jvm: readonly string[] = [],
+  log4j?: string,
+): [string, string[]] {
+  return [
+    'java',
     [
-      'process.roles=broker,controller',
-      'node.id=1',
-      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${kafkaPort},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${kafkaPort}`,
-      'controller.listener.names=CONTROLLER',
-      'inter.broker.listener.name=PLAINTEXT',
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-      `log.dirs=${dirs.data}`,
-      'num.partitions=3',
-      'offsets.topic.replication.factor=1',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
-      'share.coordinator.state.topic.replication.factor=1',
-      'share.coordinator.state.topic.min.isr=1',
-      'group.initial.rebalance.delay.ms=0',
-      '',
-    ].join('\n'),
-  );
-  writeFileSync(
-    log4jFile,
-    [
-      'status = warn',
-      'appender.out.type = Console',
-      'appender.out.name = OUT',
-      'appender.out.layout.type = PatternLayout',
-      'appender.out.layout.pattern = [%d] %p %m (%c)%n',
-      'rootLogger.level = INFO',
-      'rootLogger.appenderRefs = out',
-      'rootLogger.appenderRef.out.ref = OUT',
-      '',
-    ].join('\n'),
-  );
+      ...jvm,
+      ...(log4j ? [`-Dlog4j2.configurationFile=${log4j}`] : []),
+      '-cp',
+      `${kafkaJarsDir()}/*`,
+      mainClass,
+      ...args,
+    ],
+  ];
 }
 
-/** Formats the log directory once, with a cluster id kept beside it. */
-async function formatStorage(): Promise<void> {
-  if (existsSync(join(dirs.data, 'meta.properties'))) return;
-  if (!existsSync(clusterIdFile)) writeFileSync(clusterIdFile, randomBytes(16).toString('base64url'));
-  const clusterId = readFileSync(clusterIdFile, 'utf8').trim();
-  const [command, args] = java('kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', configFile]);
-  try {
-    await run(command, args);
-  } catch (error) {
-    throw new StackError(
-      `formatting Kafka's storage failed: ${(error as { stdout?: string }).stdout ?? error}`,
+export function kafka(location: StackLocation): LocalServer {
+  const kafkaPort = 9092 + location.portOffset;
+  const controllerPort = 9093 + location.portOffset;
+  const dirs = serverDir(location, 'kafka');
+  const configFile = join(dirs.root, 'server.properties');
+  const log4jFile = join(dirs.root, 'log4j2.properties');
+  const clusterIdFile = join(dirs.root, 'cluster-id');
+
+  const writeConfig = (): void => {
+    mkdirSync(dirs.data, { recursive: true });
+    writeFileSync(
+      configFile,
+      [
+        'process.roles=broker,controller',
+        'node.id=1',
+        `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+        `listeners=PLAINTEXT://127.0.0.1:${kafkaPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+        `advertised.listeners=PLAINTEXT://127.0.0.1:${kafkaPort}`,
+        'controller.listener.names=CONTROLLER',
+        'inter.broker.listener.name=PLAINTEXT',
+        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        `log.dirs=${dirs.data}`,
+        'num.partitions=3',
+        'offsets.topic.replication.factor=1',
+        'transaction.state.log.replication.factor=1',
+        'transaction.state.log.min.isr=1',
+        'share.coordinator.state.topic.replication.factor=1',
+        'share.coordinator.state.topic.min.isr=1',
+        'group.initial.rebalance.delay.ms=0',
+        '',
+      ].join('\n'),
     );
-  }
-}
+    writeFileSync(
+      log4jFile,
+      [
+        'status = warn',
+        'appender.out.type = Console',
+        'appender.out.name = OUT',
+        'appender.out.layout.type = PatternLayout',
+        'appender.out.layout.pattern = [%d] %p %m (%c)%n',
+        'rootLogger.level = INFO',
+        'rootLogger.appenderRefs = out',
+        'rootLogger.appenderRef.out.ref = OUT',
+        '',
+      ].join('\n'),
+    );
+  };
 
-export const kafka: LocalServer = {
-  name: 'kafka',
-  ports: [kafkaPort, controllerPort],
-  startTimeoutMs: 90_000,
-  async start() {
-    writeConfig();
-    await formatStorage();
+  /** Formats the log directory once, with a cluster id kept beside it. */
+  const formatStorage = async (): Promise<void> => {
+    if (existsSync(join(dirs.data, 'meta.properties'))) return;
+    if (!existsSync(clusterIdFile)) writeFileSync(clusterIdFile, randomBytes(16).toString('base64url'));
+    const clusterId = readFileSync(clusterIdFile, 'utf8').trim();
     const [command, args] = java(
-      'kafka.Kafka',
-      [configFile],
-      [...heap, '-XX:+UseG1GC', '-Djava.awt.headless=true'],
+      'kafka.tools.StorageTool',
+      ['format', '-t', clusterId, '-c', configFile],
+      [],
+      log4jFile,
     );
-    return startDetached(command, args, { pidFile: dirs.pid, logFile: dirs.log });
-  },
-  async probe() {
-    const admin = new Kafka({
-      clientId: 'tandem-stack',
-      brokers: [`127.0.0.1:${kafkaPort}`],
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 0 },
-      connectionTimeout: 1000,
-    }).admin();
-    await admin.connect();
     try {
-      const cluster = await admin.describeCluster();
-      if (cluster.brokers.length === 0) throw new Error('no broker registered yet');
-    } finally {
-      await admin.disconnect();
+      await run(command, args);
+    } catch (error) {
+      throw new StackError(
+        `formatting Kafka's storage failed: ${(error as { stdout?: string }).stdout ?? error}`,
+      );
     }
-    return `Kafka ${kafkaVersion()} (metadata.version ${await brokerMetadataVersion()})`;
-  },
-};
+  };
+
+  return {
+    name: 'kafka',
+    ports: [kafkaPort, controllerPort],
+    startTimeoutMs: 90_000,
+    async start() {
+      writeConfig();
+      await formatStorage();
+      const [command, args] = java(
+        'kafka.Kafka',
+        [configFile],
+        [...heap, '-XX:+UseG1GC', '-Djava.awt.headless=true'],
+        log4jFile,
+      );
+      return startDetached(command, args, { pidFile: dirs.pid, logFile: dirs.log });
+    },
+    async probe() {
+      const admin = new Kafka({
+        clientId: 'tandem-stack',
+        brokers: [`127.0.0.1:${kafkaPort}`],
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 0 },
+        connectionTimeout: 1000,
+      }).admin();
+      await admin.connect();
+      try {
+        const cluster = await admin.describeCluster();
+        if (cluster.brokers.length === 0) throw new Error('no broker registered yet');
+      } finally {
+        await admin.disconnect();
+      }
+      return `Kafka ${kafkaVersion()} (metadata.version ${await brokerMetadataVersion(`127.0.0.1:${kafkaPort}`)})`;
+    },
+    connection: () => ['KAFKA_BROKERS', `127.0.0.1:${kafkaPort}`],
+  };
+}
 
 /**
  * The broker's finalized `metadata.version` (e.g. `4.1-IV1`), as its ApiVersions response reports it, read with
  * Kafka's own FeatureCommand. It names the release line the broker runs.
  */
-export async function brokerMetadataVersion(): Promise<string> {
+export async function brokerMetadataVersion(bootstrapServer: string): Promise<string> {
   const [command, args] = java(
     'org.apache.kafka.tools.FeatureCommand',
-    ['--bootstrap-server', `127.0.0.1:${kafkaPort}`, 'describe'],
+    ['--bootstrap-server', bootstrapServer, 'describe'],
     ['-Xmx128m', '-XX:TieredStopAtLevel=1'],
   );
   const { stdout } = await run(command, args);

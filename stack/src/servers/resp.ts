@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Redis as Valkey } from 'iovalkey';
-import { portOffset, serverDir } from '../paths.ts';
+import { type StackLocation, serverDir } from '../paths.ts';
 import { startDetached } from '../processes.ts';
 import type { Secrets } from '../secrets.ts';
 import type { LocalServer } from './types.ts';
@@ -11,17 +11,21 @@ import type { LocalServer } from './types.ts';
 interface RespFlavour {
   name: 'redis' | 'valkey';
   binary: string;
+  /** The default port, before the stack's offset. */
   port: number;
+  /** The connection variable it writes to the stack's env file. */
+  variable: 'REDIS_URL' | 'VALKEY_URL';
   password: (secrets: Secrets) => string;
   /** Opens a client of the project's own library for this server. */
   client: (port: number, password: string) => Redis | Valkey;
 }
 
-function respServer(flavour: RespFlavour): LocalServer {
-  const dirs = serverDir(flavour.name);
+function respServer(flavour: RespFlavour, location: StackLocation): LocalServer {
+  const dirs = serverDir(location, flavour.name);
+  const port = flavour.port + location.portOffset;
   return {
     name: flavour.name,
-    ports: [flavour.port],
+    ports: [port],
     startTimeoutMs: 20_000,
     async start(secrets) {
       mkdirSync(dirs.data, { recursive: true });
@@ -31,7 +35,7 @@ function respServer(flavour: RespFlavour): LocalServer {
         config,
         [
           'bind 127.0.0.1',
-          `port ${flavour.port}`,
+          `port ${port}`,
           'protected-mode yes',
           `requirepass ${flavour.password(secrets)}`,
           `dir ${dirs.data}`,
@@ -48,7 +52,7 @@ function respServer(flavour: RespFlavour): LocalServer {
       return startDetached(flavour.binary, [config], { pidFile: dirs.pid, logFile: dirs.log });
     },
     async probe(secrets) {
-      const client = flavour.client(flavour.port, flavour.password(secrets));
+      const client = flavour.client(port, flavour.password(secrets));
       // A refused connection rejects the command below; the client's own error event would only repeat it.
       client.on('error', () => {});
       try {
@@ -62,6 +66,12 @@ function respServer(flavour: RespFlavour): LocalServer {
         client.disconnect();
       }
     },
+    // The `default` user named: `redis-cli -u` (7.0) sends `AUTH "" <password>` for the empty-user form and is
+    // refused; every RESP client library takes this one.
+    connection: (secrets) => [
+      flavour.variable,
+      `redis://default:${encodeURIComponent(flavour.password(secrets))}@127.0.0.1:${port}`,
+    ],
   };
 }
 
@@ -72,18 +82,28 @@ const clientOptions = {
   retryStrategy: () => null,
 };
 
-export const redis = respServer({
-  name: 'redis',
-  binary: 'redis-server',
-  port: 6379 + portOffset,
-  password: (s) => s.redisPassword,
-  client: (port, password) => new Redis({ ...clientOptions, port, password }),
-});
+export const redis = (location: StackLocation) =>
+  respServer(
+    {
+      name: 'redis',
+      binary: 'redis-server',
+      port: 6379,
+      variable: 'REDIS_URL',
+      password: (s) => s.redisPassword,
+      client: (port, password) => new Redis({ ...clientOptions, port, password }),
+    },
+    location,
+  );
 
-export const valkey = respServer({
-  name: 'valkey',
-  binary: 'valkey-server',
-  port: 6380 + portOffset,
-  password: (s) => s.valkeyPassword,
-  client: (port, password) => new Valkey({ ...clientOptions, port, password }),
-});
+export const valkey = (location: StackLocation) =>
+  respServer(
+    {
+      name: 'valkey',
+      binary: 'valkey-server',
+      port: 6380,
+      variable: 'VALKEY_URL',
+      password: (s) => s.valkeyPassword,
+      client: (port, password) => new Valkey({ ...clientOptions, port, password }),
+    },
+    location,
+  );

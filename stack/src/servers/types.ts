@@ -1,9 +1,11 @@
 import type { Secrets } from '../secrets.ts';
 
-/** One server of the local stack. The CLI drives every server through this, in order. */
+export type ServerName = 'kafka' | 'rabbitmq' | 'redis' | 'valkey';
+
+/** One server of the local stack. The stack drives every server through this. */
 export interface LocalServer {
-  /** Short name: the folder under `.stack/` and the label in status output. */
-  readonly name: string;
+  /** Short name: the folder under the stack's folder and the label in status output. */
+  readonly name: ServerName;
   /** Every TCP port it listens on; `up` refuses to start when one is taken by another process. */
   readonly ports: readonly number[];
   /** How long it may take from spawn until `probe` answers. */
@@ -12,4 +14,6 @@ export interface LocalServer {
   start(secrets: Secrets): Promise<number>;
   /** Talks to the running server with the project's client and returns its product and version. */
   probe(secrets: Secrets): Promise<string>;
+  /** The variable and value it adds to the stack's env file (e.g. `REDIS_URL`, `redis://default:…@…`). */
+  connection(secrets: Secrets): readonly [string, string];
 }
