@@ -20,6 +20,7 @@ import { readJsonBody } from './body.ts';
 import { ApiError, errorResponse } from './errors.ts';
 import { IngestError, type IngestGateway, type IngestMessage } from './ingest-gateway/contract.ts';
 import { createMetrics, requestMetrics } from './metrics.ts';
+import { definedOnly } from './options.ts';
 
 export type { ErrorBody } from './errors.ts';
 export {
@@ -315,8 +316,4 @@ async function withTimeout(promise: Promise<boolean>, ms: number): Promise<boole
   } finally {
     clearTimeout(timer);
   }
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -28,8 +28,9 @@ import {
   type WeatherResponse__Output,
   type WeatherServiceClient,
 } from '@tandem/proto';
+import { definedOnly } from '../options.ts';
 import { IngestError, type IngestGateway, type IngestMessage } from './contract.ts';
-import { abortError, stripUndefined, toTweet } from './shared.ts';
+import { abortError, toTweet } from './shared.ts';
 
 export interface GrpcIngestOptions {
   /** `host:port` (INGEST_ADDR), resolved through DNS; a target with its own scheme (`dns:`, `ipv4:`, `unix:`) as is. */
@@ -64,7 +65,7 @@ export class GrpcIngestGateway implements IngestGateway {
   #closed = false;
 
   constructor(options: GrpcIngestOptions) {
-    const settings = { ...grpcIngestDefaults, ...stripUndefined(options) };
+    const settings = { ...grpcIngestDefaults, ...definedOnly(options) };
     this.#deadlineMs = settings.deadlineMs;
     this.#readyTimeoutMs = settings.readyTimeoutMs;
     const { WeatherService } = loadWeatherPackage().weather;

@@ -17,8 +17,9 @@
  * - `isReady()`: `GET /health` answers 200, i.e. the ingest is up and both its brokers can take messages.
  */
 import { weatherHttpPaths } from '@tandem/proto';
+import { definedOnly } from '../options.ts';
 import { IngestError, type IngestErrorKind, type IngestGateway, type IngestMessage } from './contract.ts';
-import { abortError, stripUndefined, toTweet } from './shared.ts';
+import { abortError, toTweet } from './shared.ts';
 
 export interface HttpIngestOptions {
   /** `http://host:port` (INGEST_ADDR): the ingest's HTTP/JSON listener, without a path. */
@@ -47,7 +48,7 @@ export class HttpIngestGateway implements IngestGateway {
   #closed = false;
 
   constructor(options: HttpIngestOptions) {
-    const settings = { ...httpIngestDefaults, ...stripUndefined(options) };
+    const settings = { ...httpIngestDefaults, ...definedOnly(options) };
     this.#deadlineMs = settings.deadlineMs;
     this.#readyTimeoutMs = settings.readyTimeoutMs;
     const base = new URL(options.address);

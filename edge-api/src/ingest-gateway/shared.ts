@@ -1,4 +1,4 @@
-/** What the gateways (gRPC and HTTP/JSON) share, so that they treat messages, options and cancellation alike. */
+/** What the gateways (gRPC and HTTP/JSON) share, so that they treat messages and cancellation alike. */
 import type { WeatherTweet } from '@tandem/proto';
 import { IngestError, type IngestMessage } from './contract.ts';
 
@@ -16,9 +16,4 @@ export function abortError(signal: AbortSignal): IngestError {
   return signal.reason instanceof IngestError
     ? signal.reason
     : new IngestError('unavailable', 'the call was cancelled', { cause: signal.reason });
-}
-
-/** `value` without its undefined properties, so that spreading it over defaults keeps the defaults. */
-export function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
