@@ -1,10 +1,15 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connectionSettings, writeStackEnv } from '../src/env.ts';
+import { localStack } from '../src/index.ts';
 import { findMirror, kafkaVersion } from '../src/install.ts';
+import { stackLocation, stackLocationFromEnv } from '../src/paths.ts';
 import { loadOrCreateSecrets } from '../src/secrets.ts';
+import { kafka } from '../src/servers/kafka.ts';
+import { rabbitmq } from '../src/servers/rabbitmq.ts';
+import { redis, valkey } from '../src/servers/resp.ts';
 
 const deb822 = `Types: deb
 URIs: http://mirror.example/debian
@@ -52,16 +57,18 @@ describe('secrets and .stack/env', () => {
     expect(statSync(path).mode & 0o077).toBe(0);
   });
 
-  it('writes the four connection settings of DESIGN.md, redis:// for both RESP servers', () => {
+  it('writes the four connection settings, redis:// with the default user for both RESP servers', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tandem-stack-'));
     const secrets = loadOrCreateSecrets(join(dir, 'secrets.json'));
-    writeStackEnv(secrets, join(dir, 'env'));
+    const location = stackLocation(dir);
+    const servers = [kafka(location), rabbitmq(location), redis(location), valkey(location)];
+    writeStackEnv(connectionSettings(secrets, servers), join(dir, 'env'));
     const text = readFileSync(join(dir, 'env'), 'utf8');
     expect(text).toContain('KAFKA_BROKERS=127.0.0.1:9092\n');
     expect(text).toContain(`RABBITMQ_URL=amqp://tandem:${secrets.rabbitmqPassword}@127.0.0.1:5672\n`);
     expect(text).toContain(`REDIS_URL=redis://default:${secrets.redisPassword}@127.0.0.1:6379\n`);
     expect(text).toContain(`VALKEY_URL=redis://default:${secrets.valkeyPassword}@127.0.0.1:6380\n`);
-    expect(Object.keys(connectionSettings(secrets))).toEqual([
+    expect(Object.keys(connectionSettings(secrets, servers))).toEqual([
       'KAFKA_BROKERS',
       'RABBITMQ_URL',
       'REDIS_URL',
@@ -71,5 +78,32 @@ describe('secrets and .stack/env', () => {
 
   it('pins a Kafka 4.1.x release in the pom', () => {
     expect(kafkaVersion()).toMatch(/^4\.1\.\d+$/);
+  });
+});
+
+describe("a stack's location", () => {
+  it('shifts every port of a private stack and names its own env file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-stack-'));
+    const location = stackLocation(dir, 1000);
+    const servers = [kafka(location), rabbitmq(location), redis(location), valkey(location)];
+    expect(servers.map((server) => server.ports)).toEqual([[10092, 10093], [6672, 26672], [7379], [7380]]);
+    const settings = connectionSettings(loadOrCreateSecrets(join(dir, 'secrets.json')), servers);
+    expect(settings.KAFKA_BROKERS).toBe('127.0.0.1:10092');
+    expect(new URL(settings.VALKEY_URL as string).port).toBe('7380');
+    expect(localStack({ dir, portOffset: 1000 }).envFile).toBe(join(dir, 'env'));
+  });
+
+  it('says which command brings a stack up when its env file is missing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-stack-'));
+    expect(() => localStack({ dir }).env()).toThrow(
+      `no ${join(dir, 'env')}: bring the stack in ${dir} up first`,
+    );
+    writeFileSync(join(dir, 'env'), 'KAFKA_BROKERS=127.0.0.1:9092\n');
+    expect(() => localStack({ dir }).env()).toThrow('has no RABBITMQ_URL, REDIS_URL, VALKEY_URL');
+  });
+
+  it('refuses a port offset that is not a whole number in range', () => {
+    expect(() => stackLocationFromEnv({ STACK_PORT_OFFSET: '12x' })).toThrow(/STACK_PORT_OFFSET/);
+    expect(() => stackLocation('/tmp', 40_000)).toThrow(/0 to 30000/);
   });
 });
