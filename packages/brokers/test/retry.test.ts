@@ -89,18 +89,24 @@ async function settle<T>(promise: Promise<T>): Promise<{ value?: T; error?: Erro
   return outcome;
 }
 
+/** kafkaGroupBacklog of group `g` on topic `t`, on scripted admins. */
+const backlogOf = (
+  admins: ReturnType<typeof scriptedAdmins>,
+  more: Partial<Parameters<typeof kafkaGroupBacklog>[0]> = {},
+) =>
+  kafkaGroupBacklog({
+    brokers: ['kafka:9092'],
+    topic: 't',
+    groupId: 'g',
+    createAdmin: admins.createAdmin,
+    ...more,
+  });
+
 describe('withKafkaAdmin (through kafkaGroupBacklog, the call that failed the fault suite)', () => {
   it('retries a NOT_COORDINATOR on a fresh admin, and the answer comes through', async () => {
     fakeClock();
     const admins = scriptedAdmins([notCoordinator, 'answer']);
-    const outcome = await settle(
-      kafkaGroupBacklog({
-        brokers: ['kafka:9092'],
-        topic: 't',
-        groupId: 'g',
-        createAdmin: admins.createAdmin,
-      }),
-    );
+    const outcome = await settle(backlogOf(admins));
     expect(outcome).toEqual({ value: 15 });
     expect(admins.fetches()).toBe(2);
     expect(admins.made).toEqual([
@@ -112,14 +118,7 @@ describe('withKafkaAdmin (through kafkaGroupBacklog, the call that failed the fa
   it('does not retry an error kafkajs does not call retriable: it rejects at once, with its message', async () => {
     fakeClock();
     const admins = scriptedAdmins([groupAuthorizationFailed, 'answer']);
-    const outcome = await settle(
-      kafkaGroupBacklog({
-        brokers: ['kafka:9092'],
-        topic: 't',
-        groupId: 'g',
-        createAdmin: admins.createAdmin,
-      }),
-    );
+    const outcome = await settle(backlogOf(admins));
     expect(outcome.error?.message).toBe('Not authorized to access group');
     expect(admins.fetches()).toBe(1);
     expect(admins.made).toEqual([{ connected: true, disconnected: true }]);
@@ -129,13 +128,7 @@ describe('withKafkaAdmin (through kafkaGroupBacklog, the call that failed the fa
     fakeClock();
     const admins = scriptedAdmins([notCoordinator]);
     const outcome = await settle(
-      kafkaGroupBacklog({
-        brokers: ['kafka:9092'],
-        topic: 't',
-        groupId: 'g',
-        createAdmin: admins.createAdmin,
-        retry: { timeoutMs: 2_000, initialDelayMs: 100, maxDelayMs: 400 },
-      }),
+      backlogOf(admins, { retry: { timeoutMs: 2_000, initialDelayMs: 100, maxDelayMs: 400 } }),
     );
     const error = outcome.error as RetriesExhaustedError;
     expect(error).toBeInstanceOf(RetriesExhaustedError);
