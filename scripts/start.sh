@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# `npm start`: the local stack (installed and started if needed), then the four services under a supervisor.
+# `npm start`: the local stack (installed and started if needed), then the four services under the launcher.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-node stack/src/cli.ts up
-exec node stack/src/system.ts
+exec node system/src/start.ts

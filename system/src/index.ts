@@ -1,0 +1,10 @@
+export {
+  type Instance,
+  type LaunchOptions,
+  launchSystem,
+  plan,
+  profiling,
+  type System,
+  withDatabase,
+} from './launcher.ts';
+export { type ServiceName, type ServiceSpec, service, serviceNames, services } from './services.ts';
