@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Installs kustomize into .tools/bin once, before any test file runs (a go install the first time).
+    // Once, before any test file runs: installs kustomize into .tools/bin (a go install the first time) and, when
+    // no CRD folder is there, downloads the pinned CRDs (src/crd-source.ts).
     globalSetup: ['./src/global-setup.ts'],
     hookTimeout: 600_000,
     testTimeout: 60_000,

@@ -1,17 +1,19 @@
 /**
- * Validation of custom resources against the openAPIV3Schema of their CRD, read from ../shared/crds (never
- * copied into the repository), in the version the resource names, which the CRD must serve.
+ * Validation of custom resources against the openAPIV3Schema of their CRD, in the version the resource names, which
+ * the CRD must serve. The CRDs are upstream files, never copied into the repository: crd-source.ts says where they
+ * are read from (CRDS_DIR, ../shared/crds, or the pinned set downloaded into .tools/crds).
  *
  * Stricter than the API server in one way: an unknown field is an error here, where the server would prune it
  * silently (a misspelt field would otherwise just vanish). CEL rules (x-kubernetes-validations) are not
  * evaluated; the ones that matter here are checked by hand in the consistency tests.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parseAllDocuments } from 'yaml';
+import { CrdsUnavailableError, resolveCrdsDir } from './crd-source.ts';
 import type { K8sObject } from './manifests.ts';
-import { sharedCrds } from './paths.ts';
 import { structuralSchemas } from './structural-schemas.ts';
 
 type Schema = Record<string, unknown>;
@@ -43,18 +45,23 @@ export const builtInKinds = new Set([
   'rbac.authorization.k8s.io/v1/RoleBinding',
 ]);
 
-export function loadCrds(dir = sharedCrds): Crd[] {
+/**
+ * Every CustomResourceDefinition in the YAML files of `dir` and its subfolders (multi-document files, such as an
+ * operator's release bundle, included; other kinds skipped). Throws, in one line, when there is none.
+ */
+export function loadCrds(dir: string = resolveCrdsDir().dir): Crd[] {
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => /\.ya?ml$/.test(file))
+    .sort();
   const crds: Crd[] = [];
-  for (const group of readdirSync(dir, { withFileTypes: true })) {
-    if (!group.isDirectory()) continue;
-    for (const file of readdirSync(`${dir}/${group.name}`)) {
-      if (!/\.ya?ml$/.test(file)) continue;
-      for (const document of parseAllDocuments(readFileSync(`${dir}/${group.name}/${file}`, 'utf8'))) {
-        const value = document.toJS() as { kind?: string } | null;
-        if (value?.kind === 'CustomResourceDefinition') crds.push(value as Crd);
-      }
+  for (const file of files) {
+    for (const document of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
+      const value = document.toJS() as { kind?: string } | null;
+      if (value?.kind === 'CustomResourceDefinition') crds.push(value as Crd);
     }
   }
+  if (crds.length === 0)
+    throw new CrdsUnavailableError(`no CustomResourceDefinition in the YAML files of ${dir}`);
   return crds;
 }
 
@@ -113,16 +120,26 @@ const formatErrors = (errors: ErrorObject[] | null | undefined) =>
 
 export class CrdValidator {
   readonly #ajv = newAjv();
-  readonly #crds: Crd[];
+  readonly #load: () => Crd[];
+  #crds: Crd[] | undefined;
   readonly #compiled = new Map<string, ValidateFunction>();
 
-  constructor(crds: Crd[] = loadCrds()) {
-    this.#crds = crds;
+  /**
+   * The CRDs, or how to load them. By default they are loaded from crd-source.ts's folder on first use, so that a
+   * missing folder fails only the checks that need a CRD (with its one-line reason), not every object.
+   */
+  constructor(crds: Crd[] | (() => Crd[]) = () => loadCrds()) {
+    this.#load = typeof crds === 'function' ? crds : () => crds;
+  }
+
+  get #all(): Crd[] {
+    this.#crds ??= this.#load();
+    return this.#crds;
   }
 
   /** The CRD-backed kinds it knows, as `group/version/Kind` for every served version. */
   servedKinds(): string[] {
-    return this.#crds.flatMap((crd) =>
+    return this.#all.flatMap((crd) =>
       crd.spec.versions
         .filter((v) => v.served)
         .map((v) => `${crd.spec.group}/${v.name}/${crd.spec.names.kind}`),
@@ -152,9 +169,8 @@ export class CrdValidator {
     const [group, version] = object.apiVersion.includes('/')
       ? (object.apiVersion.split('/') as [string, string])
       : ['', object.apiVersion];
-    const crd = this.#crds.find((c) => c.spec.group === group && c.spec.names.kind === object.kind);
-    if (!crd)
-      return `no CRD for ${object.apiVersion} ${object.kind} in ../shared/crds and no structural schema`;
+    const crd = this.#all.find((c) => c.spec.group === group && c.spec.names.kind === object.kind);
+    if (!crd) return `no CRD for ${object.apiVersion} ${object.kind} and no structural schema`;
     const served = crd.spec.versions.find((v) => v.name === version);
     if (!served?.served) {
       const versions = crd.spec.versions.filter((v) => v.served).map((v) => v.name);
