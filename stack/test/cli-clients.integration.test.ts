@@ -16,7 +16,7 @@ beforeAll(() => {
   if (!loadStackEnv()) throw new Error('no .stack/env: start the local stack with `npm run stack:up`');
 });
 
-function setting(name: 'REDIS_URL' | 'VALKEY_URL'): string {
+function setting(name: 'REDIS_URL' | 'VALKEY_URL' | 'RABBITMQ_URL'): string {
   const value = process.env[name];
   if (!value) throw new Error(`.stack/env has no ${name}`);
   return value;
@@ -47,5 +47,17 @@ describe.each([
     const url = setting(variable);
     expect(new URL(url).username).toBe('default');
     expect(await ask('redis-cli', url, 'ACL', 'WHOAMI')).toBe('default');
+  });
+});
+
+describe('RabbitMQ with RABBITMQ_URL', () => {
+  it('names no vhost, so every AMQP client uses the default one, "/"', () => {
+    // By the AMQP URI spec a URL without a path means the default vhost; a trailing "/" would name the empty
+    // vhost "" instead, which librabbitmq's amqp-tools (and others) then fail to open: NOT_ALLOWED.
+    const url = new URL(setting('RABBITMQ_URL'));
+    expect(url.protocol).toBe('amqp:');
+    expect(url.pathname).toBe('');
+    expect(url.username).toBe('tandem');
+    expect(url.password).not.toBe('');
   });
 });
