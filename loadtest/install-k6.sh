@@ -27,11 +27,21 @@ command -v go >/dev/null 2>&1 || {
   echo "k6: Go is needed to build k6 ${version} (https://go.dev/dl/, or apt-get install golang-go ≥ 1.25)" >&2
   exit 1
 }
+# The machine's Go as it is (no toolchain download). Without HOME (a stripped environment) Go has no default
+# cache folders: they go under .tools/go then.
+export GOTOOLCHAIN=local
+if [ -z "${HOME:-}" ]; then
+  export GOCACHE=${GOCACHE:-$root/.tools/go/cache} GOPATH=${GOPATH:-$root/.tools/go}
+  export GOFLAGS="${GOFLAGS:-} -modcacherw"
+fi
 mkdir -p "$bin"
 say "building k6 ${version} with $(go version | cut -d' ' -f3) into .tools/bin/ (a few minutes the first time)"
 start=$(date +%s)
+# Built into a private folder, then moved in with one rename: a concurrent run never sees half a binary.
+staging=$(mktemp -d "$bin/.k6-XXXXXX")
+trap 'rm -rf "$staging"' EXIT
 # -v names each package as it is compiled: shown as a running count rather than hundreds of lines.
-GOBIN="$bin" CGO_ENABLED=0 GOFLAGS=-trimpath go install -v "go.k6.io/k6@${version}" 2>&1 |
+GOBIN="$staging" CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -trimpath" go install -v "go.k6.io/k6@${version}" 2>&1 |
   awk -v tty="$([ -t 2 ] && echo 1 || echo 0)" '
     /^go: downloading/ { downloads++; next }
     /^go: / { print > "/dev/stderr"; next }
@@ -41,5 +51,6 @@ GOBIN="$bin" CGO_ENABLED=0 GOFLAGS=-trimpath go install -v "go.k6.io/k6@${versio
     END { if (tty == 1) printf "\n" > "/dev/stderr" }'
 status=${PIPESTATUS[0]}
 [ "$status" -eq 0 ] || { echo "k6: go install failed (exit $status)" >&2; exit "$status"; }
+mv -f "$staging/k6" "$k6"
 say "$("$k6" version | head -1) built in $(($(date +%s) - start))s"
 echo "$k6"

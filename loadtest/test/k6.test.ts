@@ -1,21 +1,20 @@
 /**
- * The k6 scripts, checked with the real k6 when it is installed (`npm run install-k6 -w @tandem/loadtest`;
- * `npm run loadtest` installs it too): every scenario parses and has the executor it promises, and the generator
- * makes messages the edge accepts (and invalid ones it rejects), with the weights the README claims.
+ * The k6 scripts, checked with the real k6 (the pinned build that test/global-setup.ts installs, or K6): every
+ * scenario parses and has the executor it promises, and the generator makes messages the edge accepts (and invalid
+ * ones it rejects), with the weights the README claims.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '@tandem/config';
 import { parseMessageInput } from '@tandem/message';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { scenarios, scriptsDir } from '../src/k6.ts';
 
-const k6 = process.env.K6 ?? join(projectRoot, '.tools', 'bin', 'k6');
-const haveK6 = existsSync(k6);
+const k6 = inject('k6');
 
-describe.skipIf(!haveK6)('k6 scripts (with k6 installed)', () => {
+describe('k6 scripts', () => {
   const executors: Record<string, string> = {
     smoke: 'shared-iterations',
     steady: 'constant-arrival-rate',
