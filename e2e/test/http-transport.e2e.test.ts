@@ -4,20 +4,18 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CountingStore } from '@tandem/counting';
+import type { System } from '@tandem/system';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SystemUnderTest } from '../src/system.ts';
 import { type RunningPipeline, startPipeline } from './pipeline-setup.ts';
 
 const portBase = 18_180;
-let system: SystemUnderTest;
+let system: System;
 let redis: CountingStore;
 let valkey: CountingStore;
 let pipeline: RunningPipeline | undefined;
 
 beforeAll(async () => {
-  pipeline = await startPipeline(portBase, {
-    env: { HTTP_PORT: String(portBase + 5), INGEST_ADDR: `http://127.0.0.1:${portBase + 5}` },
-  });
+  pipeline = await startPipeline(portBase, { ingest: 'http' });
   ({ system, redis, valkey } = pipeline);
 }, 120_000);
 

@@ -1,18 +1,30 @@
-// What every end-to-end file starts from: a system of its own with all four services up, and the two stores it
-// counts into, opened for reading.
+// What every end-to-end file starts from: a system of its own on the main local stack (its own ports, topic, group,
+// queue and Redis / Valkey database), with all four services up, and the two stores it counts into, opened for
+// reading.
 import { type CountingStore, openRedisStore, openValkeyStore } from '@tandem/counting';
-import { type SystemOptions, type SystemUnderTest, startSystem } from '../src/system.ts';
+import { localStack } from '@tandem/stack';
+import { type LaunchOptions, launchSystem, type System } from '@tandem/system';
 
 export interface RunningPipeline {
-  system: SystemUnderTest;
+  system: System;
   redis: CountingStore;
   valkey: CountingStore;
   /** Stops the services (the edge first) and closes the stores. */
   stop(): Promise<void>;
 }
 
-export async function startPipeline(portBase: number, options: SystemOptions = {}): Promise<RunningPipeline> {
-  const system = await startSystem(portBase, options);
+export async function startPipeline(
+  portBase: number,
+  options: Partial<LaunchOptions> = {},
+): Promise<RunningPipeline> {
+  const system = await launchSystem({
+    stack: localStack().env(),
+    portBase,
+    run: 'e2e',
+    // Databases 1..15, chosen by port base so that concurrent files do not share one.
+    db: 1 + (portBase % 15),
+    ...options,
+  });
   let redis: CountingStore | undefined;
   let valkey: CountingStore | undefined;
   try {

@@ -10,8 +10,8 @@ import { credentials, loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { projectRoot } from '@tandem/config';
 import type { CountingStore, Counts } from '@tandem/counting';
+import type { ServiceName, System } from '@tandem/system';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServiceName, SystemUnderTest } from '../src/system.ts';
 import { type RunningPipeline, startPipeline } from './pipeline-setup.ts';
 
 /** What a client sends, and what the stores must then show (normalised here independently of the code under test). */
@@ -49,7 +49,7 @@ const weathers: Record<string, string> = {
 };
 const weatherWords = Object.keys(weathers);
 
-let system: SystemUnderTest;
+let system: System;
 let redis: CountingStore;
 let valkey: CountingStore;
 /** Every id that got a 202, with what it must be counted under. */

@@ -4,12 +4,12 @@
  * then recovers by itself is for the caller to see.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ServiceName, SystemUnderTest } from '@tandem/e2e';
-import type { PrivateStack, ServerName } from './stack.ts';
+import type { LocalStack, ServerName } from '@tandem/stack';
+import type { ServiceName, System } from '@tandem/system';
 
 export interface FaultContext {
-  system: SystemUnderTest;
-  stack: PrivateStack;
+  system: System;
+  stack: LocalStack;
 }
 
 export interface Fault {
@@ -38,8 +38,8 @@ function restartServer(name: ServerName): Fault {
     name: `restart ${name}`,
     description: `a clean stop of ${name} (SIGTERM, as \`stack down ${name}\`), then \`stack up ${name}\``,
     async inject({ stack }) {
-      await stack.down(name);
-      await stack.up(name);
+      await stack.down([name]);
+      await stack.up([name]);
     },
   };
 }
@@ -49,9 +49,9 @@ function serverDown(name: ServerName, seconds: number): Fault {
     name: `${name} down ${seconds} s`,
     description: `${name} stopped cleanly, kept down ${seconds} s, then started again`,
     async inject({ stack }) {
-      await stack.down(name);
+      await stack.down([name]);
       await sleep(seconds * 1000);
-      await stack.up(name);
+      await stack.up([name]);
     },
   };
 }

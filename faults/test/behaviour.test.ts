@@ -16,16 +16,16 @@ import {
   type Envelope,
   silentLogger,
 } from '@tandem/brokers';
-import { type SystemUnderTest, startSystem } from '@tandem/e2e';
+import { launchSystem, type System } from '@tandem/system';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, metricValue, percentile, pool, postJson, request } from '../src/http.ts';
-import { privateStack } from '../src/stack.ts';
+import { faultsStack } from '../src/stack.ts';
 import { openStores, type StoreView } from '../src/stores.ts';
 
-const stack = privateStack();
+const stack = faultsStack();
 const rows: string[] = [];
 
-let system: SystemUnderTest;
+let system: System;
 let stores: [StoreView, StoreView];
 
 const message = (id: string, country: string) => ({
@@ -64,8 +64,10 @@ async function expectCountedOnce(country: string, ids: readonly string[]): Promi
 }
 
 beforeAll(async () => {
-  system = await startSystem(28_180, {
-    stackEnvFile: stack.envFile,
+  system = await launchSystem({
+    stack: stack.env(),
+    portBase: 28_180,
+    run: 'faults',
     db: 2,
     supervise: true,
     env: { LOG_LEVEL: 'warn' },
@@ -101,7 +103,7 @@ describe('a broker or the ingest down', () => {
       const country = `DOWN ${tag}`;
       const ids = Array.from({ length: 300 }, (_, i) => `down-${tag.toLowerCase()}-${i}`);
       if (what === 'grpc-ingest') await system.stop('grpc-ingest', 'SIGKILL');
-      else await stack.down(what);
+      else await stack.down([what]);
       const notReadyMs = await eventually(
         '/ready 503',
         async () => (await request(`${system.edgeUrl}/ready`)).status === 503,
@@ -122,7 +124,7 @@ describe('a broker or the ingest down', () => {
       expect(p99).toBeLessThan(250);
 
       if (what === 'grpc-ingest') await system.start('grpc-ingest');
-      else await stack.up(what);
+      else await stack.up([what]);
       const readyMs = await eventually(
         '/ready 200',
         async () => (await request(`${system.edgeUrl}/ready`)).status === 200,
@@ -142,8 +144,10 @@ describe('a broker or the ingest down', () => {
 
 describe('bounded in-flight work', () => {
   it('answers 429 with Retry-After over the limit at once, never queues; the retries are counted once', async () => {
-    const small = await startSystem(28_190, {
-      stackEnvFile: stack.envFile,
+    const small = await launchSystem({
+      stack: stack.env(),
+      portBase: 28_190,
+      run: 'faults',
       db: 3,
       env: { LOG_LEVEL: 'warn', MAX_IN_FLIGHT: '4' },
     });

@@ -10,15 +10,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ServiceName, type SystemUnderTest, serviceNames, startSystem } from '@tandem/e2e';
+import { launchSystem, type ServiceName, type System, serviceNames } from '@tandem/system';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { allFaults } from '../src/faults.ts';
 import { Load, type PhaseStats } from '../src/load.ts';
-import { privateStack } from '../src/stack.ts';
+import { faultsStack } from '../src/stack.ts';
 import { checkPhase, openStores, type StoreView } from '../src/stores.ts';
 import { type Repetition, summarise } from '../src/table.ts';
 
-const stack = privateStack();
+const stack = faultsStack();
 const repetitions = Number(process.env.FAULTS_REPS ?? 3);
 const only = process.env.FAULTS_ONLY?.split(',')
   .map((s) => s.trim())
@@ -27,7 +27,7 @@ const faults = only ? allFaults.filter((f) => only.some((o) => f.name.includes(o
 const results: Repetition[] = [];
 const suiteStarted = Date.now();
 
-let system: SystemUnderTest;
+let system: System;
 let stores: [StoreView, StoreView];
 let load: Load;
 
@@ -83,8 +83,10 @@ function exitsBesides(killed: ServiceName | undefined, before: Record<string, nu
 }
 
 beforeAll(async () => {
-  system = await startSystem(28_080, {
-    stackEnvFile: stack.envFile,
+  system = await launchSystem({
+    stack: stack.env(),
+    portBase: 28_080,
+    run: 'faults',
     db: 1,
     supervise: true,
     env: { LOG_LEVEL: process.env.FAULTS_LOG_LEVEL ?? 'warn' },
@@ -107,7 +109,7 @@ afterAll(async () => {
   const minutes = ((Date.now() - suiteStarted) / 60_000).toFixed(1);
   const table = `${summarise(results)}\n\n${results.length} faults in ${minutes} min`;
   console.log(`\n${table}\n`);
-  writeFileSync(join(stack.dir, 'fault-table.md'), `${table}\n`);
+  writeFileSync(join(stack.location.dir, 'fault-table.md'), `${table}\n`);
 });
 
 describe('faults under load: nothing accepted is lost or counted twice', () => {

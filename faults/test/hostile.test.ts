@@ -10,7 +10,6 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaGroupBacklog, rabbitQueueBacklog } from '@tandem/brokers';
-import { type SystemUnderTest, startSystem } from '@tandem/e2e';
 import {
   type BadInputCase,
   badInputCases,
@@ -21,14 +20,15 @@ import {
   nested,
   notFoundCases,
 } from '@tandem/edge-api/test-cases';
+import { launchSystem, type System } from '@tandem/system';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, metricValue, pool, request } from '../src/http.ts';
 import { type RawAnswer, rawRequest } from '../src/raw-http.ts';
-import { privateStack } from '../src/stack.ts';
+import { faultsStack } from '../src/stack.ts';
 import { openStores, type StoreView } from '../src/stores.ts';
 
-const stack = privateStack();
-let system: SystemUnderTest;
+const stack = faultsStack();
+let system: System;
 let stores: [StoreView, StoreView];
 const CONTROL_COUNTRY = 'HOSTILE CONTROL';
 /** Ids accepted by the edge (controls, and fuzz bodies that happened to be valid) and records published per broker. */
@@ -148,7 +148,13 @@ async function brokerCounts(): Promise<{ kafka: number; rabbitmq: number }> {
 }
 
 beforeAll(async () => {
-  system = await startSystem(28_280, { stackEnvFile: stack.envFile, db: 4, env: { LOG_LEVEL: 'warn' } });
+  system = await launchSystem({
+    stack: stack.env(),
+    portBase: 28_280,
+    run: 'faults',
+    db: 4,
+    env: { LOG_LEVEL: 'warn' },
+  });
   // No consumers yet: the topic and the queue keep everything that was published, to be counted.
   await system.start('grpc-ingest');
   await system.start('edge-api');

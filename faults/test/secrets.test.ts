@@ -6,22 +6,23 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafkaPublisher, createRabbitPublisher, silentLogger } from '@tandem/brokers';
-import { type ServiceName, type SystemUnderTest, serviceNames, startSystem } from '@tandem/e2e';
+import type { ServerName } from '@tandem/stack';
+import { launchSystem, type ServiceName, type System, serviceNames } from '@tandem/system';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pool, postJson } from '../src/http.ts';
-import { privateStack, type ServerName } from '../src/stack.ts';
+import { faultsStack } from '../src/stack.ts';
 
-const stack = privateStack();
+const stack = faultsStack();
 const marker = `body-marker-${randomUUID()}`;
-let system: SystemUnderTest;
+let system: System;
 const extraLogs: string[] = [];
 
 /** The passwords in the stack's connection settings, raw and URL-encoded. */
 function secrets(): string[] {
-  const settings = stack.settings();
+  const settings = stack.env();
   const found = new Set<string>();
-  for (const name of ['RABBITMQ_URL', 'REDIS_URL', 'VALKEY_URL']) {
-    const password = new URL(settings[name] as string).password;
+  for (const name of ['RABBITMQ_URL', 'REDIS_URL', 'VALKEY_URL'] as const) {
+    const password = new URL(settings[name]).password;
     if (password.length < 8) throw new Error(`${name} has no real password to look for`);
     found.add(password);
     found.add(decodeURIComponent(password));
@@ -49,8 +50,10 @@ async function traffic(count: number, prefix: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  system = await startSystem(28_380, {
-    stackEnvFile: stack.envFile,
+  system = await launchSystem({
+    stack: stack.env(),
+    portBase: 28_380,
+    run: 'faults',
     db: 5,
     supervise: true,
     env: { LOG_LEVEL: 'info' },
@@ -91,16 +94,18 @@ describe('the logs at info level', () => {
     // Every server restarted under traffic: the clients' connection errors are logged.
     for (const server of ['rabbitmq', 'redis', 'valkey', 'kafka'] as ServerName[]) {
       const load = traffic(100, `secret-${server}`);
-      await stack.down(server);
-      await stack.up(server);
+      await stack.down([server]);
+      await stack.up([server]);
       await load;
     }
     await sleep(2000);
 
     // Services given wrong passwords: they must say why they stop without echoing what they were given.
     const wrong = `wrong-password-${randomUUID()}`;
-    const broken = await startSystem(28_390, {
-      stackEnvFile: stack.envFile,
+    const broken = await launchSystem({
+      stack: stack.env(),
+      portBase: 28_390,
+      run: 'faults',
       db: 6,
       flush: false,
       env: {
