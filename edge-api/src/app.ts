@@ -1,7 +1,9 @@
 /**
  * The HTTP edge as a Hono app, built without listening (index.ts binds it; tests call `app.request`).
  * It validates and normalises input, assigns ids, and answers 202 only after the ingest accepted the messages.
- * It depends on an `IngestGateway`, never on gRPC.
+ * It depends on an `IngestGateway`, never on gRPC. The call to the ingest is the gateway's (its deadline, the bound
+ * on calls in flight, cancellation when the client goes away); the app turns the gateway's typed failure into the
+ * answer below.
  *
  * Statuses and error codes (all errors are `{"error": {"code", "message", "details"}}`):
  *   400 invalid_json, invalid_encoding, invalid_body, invalid_message, invalid_batch, invalid_id, id_conflict,
@@ -38,10 +40,6 @@ export const defaults = Object.freeze({
   maxBatchBodyBytes: 1024 * 1024,
   /** Most messages in one batch: one ProcessTweetBatch call; at 500 a full batch stays well under 1 MiB. */
   maxBatchSize: 500,
-  /** Submits awaiting the ingest at once; one more is answered 429 at once instead of queueing. */
-  maxInFlight: 2048,
-  /** A safety net over the gateway's own deadline, so that no request can hang. */
-  submitTimeoutMs: 10_000,
   /** Retry-After on 429 and 503 when the ingest gave no hint. */
   retryAfterSeconds: 1,
   /** How long GET /ready waits for `isReady()`. */
@@ -53,13 +51,14 @@ export interface AppOptions {
   maxBodyBytes?: number;
   maxBatchBodyBytes?: number;
   maxBatchSize?: number;
-  maxInFlight?: number;
-  submitTimeoutMs?: number;
   retryAfterSeconds?: number;
   readyTimeoutMs?: number;
   /** Silent when not given. Bodies are never logged; ids only at debug. */
   logger?: Logger;
-  /** Where the metrics go. Without one, a new registry that also collects the default Node.js metrics. */
+  /**
+   * Where the HTTP metrics go, and what GET /metrics serves: give the gateway the same one (index.ts does) for its
+   * call metrics to show too. Without one, a new registry that also collects the default Node.js metrics.
+   */
   registry?: Registry;
   /** True once shutdown began: GET /ready answers 503 so that the load balancer stops sending requests. */
   isDraining?: () => boolean;
@@ -80,58 +79,15 @@ export function createApp(options: AppOptions): Hono {
   const logger = options.logger ?? pino({ level: 'silent' });
   const metrics = createMetrics(options.registry);
   const isDraining = options.isDraining ?? (() => false);
-  let submitsInFlight = 0;
 
-  /** Hands messages to the ingest within the in-flight bound and the timeout; maps every failure to an ApiError. */
+  /** Hands messages to the ingest through the gateway; a failure it understands becomes its HTTP answer. */
   async function submit(messages: IngestMessage[], request: Request): Promise<void> {
-    const count = messages.length;
-    if (submitsInFlight >= settings.maxInFlight) {
-      metrics.messages.inc({ outcome: 'rejected' }, count);
-      throw new ApiError(
-        429,
-        'overloaded',
-        `the edge is at its limit of ${settings.maxInFlight} submits in flight`,
-        {
-          headers: { 'Retry-After': String(settings.retryAfterSeconds) },
-        },
-      );
-    }
-    submitsInFlight++;
-    metrics.submitsInFlight.inc();
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () =>
-        controller.abort(
-          new IngestError('deadline', `no answer from the ingest in ${settings.submitTimeoutMs} ms`),
-        ),
-      settings.submitTimeoutMs,
-    );
-    const onClientGone = () =>
-      controller.abort(new IngestError('unavailable', 'the client closed the request'));
-    if (request.signal.aborted) onClientGone();
-    else request.signal.addEventListener('abort', onClientGone, { once: true });
     try {
-      // async: a gateway that throws synchronously still releases its slot.
-      const work = (async () => ingest.submit(messages, controller.signal))();
-      // The slot is held until the gateway itself settles, even when the timeout answered first: the bound is on
-      // work really outstanding at the ingest, not on requests still waiting.
-      const release = () => {
-        submitsInFlight--;
-        metrics.submitsInFlight.dec();
-      };
-      work.then(release, release);
-      await Promise.race([work, rejectOnAbort(controller.signal)]);
-      metrics.messages.inc({ outcome: 'accepted' }, count);
-      logger.debug({ ids: messages.map((m) => m.id) }, 'accepted');
+      // The request's signal: a client that goes away cancels its call.
+      await ingest.submit(messages, request.signal);
     } catch (error) {
-      const outcome = error instanceof IngestError && error.kind === 'overloaded' ? 'rejected' : 'failed';
-      metrics.messages.inc({ outcome }, count);
       if (!(error instanceof IngestError)) throw error; // a gateway bug: the error handler answers 500
-      logger.warn({ kind: error.kind, reason: error.message, messages: count }, 'ingest did not accept');
       throw toApiError(error, settings.retryAfterSeconds);
-    } finally {
-      clearTimeout(timer);
-      request.signal.removeEventListener('abort', onClientGone);
     }
   }
 
@@ -277,7 +233,7 @@ function toApiError(error: IngestError, fallbackRetryAfter: number): ApiError {
   const retry = 'retry with the same id';
   switch (error.kind) {
     case 'overloaded':
-      return new ApiError(429, 'overloaded', `the ingest is overloaded; ${retry} later`, {
+      return new ApiError(429, 'overloaded', `the edge or the ingest is at its limit; ${retry} later`, {
         headers,
         cause: error,
       });
@@ -296,13 +252,6 @@ function toApiError(error: IngestError, fallbackRetryAfter: number): ApiError {
         cause: error,
       });
   }
-}
-
-function rejectOnAbort(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
 }
 
 /** `promise`'s value, or false if it rejects or takes longer than `ms`. */

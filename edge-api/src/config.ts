@@ -1,6 +1,7 @@
 /** The edge's configuration, from the environment (DESIGN.md "Names"); a bad value names the variable. */
 import { env } from '@tandem/config';
 import { z } from 'zod';
+import { ingestGatewayDefaults } from './ingest-gateway/contract.ts';
 
 export const configSchema = z.object({
   PORT: env.port(8080),
@@ -15,8 +16,8 @@ export const configSchema = z.object({
       'must be host:port (gRPC) or http://host:port (HTTP/JSON)',
     ),
   LOG_LEVEL: env.logLevel(),
-  /** Deadline of every call to the ingest. */
-  INGEST_DEADLINE_MS: env.positiveInt(5_000),
+  /** Deadline of every call to the ingest. This and MAX_IN_FLIGHT default to the gateways' own defaults. */
+  INGEST_DEADLINE_MS: env.positiveInt(ingestGatewayDefaults.deadlineMs),
   /** Submits awaiting the ingest at once before requests are answered 429. */
-  MAX_IN_FLIGHT: env.positiveInt(2_048),
+  MAX_IN_FLIGHT: env.positiveInt(ingestGatewayDefaults.maxInFlight),
 });

@@ -7,19 +7,20 @@ import { closeHttpServer, createLogger, onShutdown } from '@tandem/service';
 import { createApp } from './app.ts';
 import { configSchema } from './config.ts';
 import { createIngestGateway } from './ingest-gateway/create.ts';
+import { createRegistry } from './metrics.ts';
 
 const config = loadServiceConfig('edge-api', configSchema);
 const logger = createLogger('edge-api', config.LOG_LEVEL);
-const ingest = createIngestGateway(config.INGEST_ADDR, { deadlineMs: config.INGEST_DEADLINE_MS });
-let draining = false;
-const app = createApp({
-  ingest,
-  logger,
+// One registry for the app's HTTP metrics and the gateway's call metrics, both served on /metrics.
+const registry = createRegistry();
+const ingest = createIngestGateway(config.INGEST_ADDR, {
+  deadlineMs: config.INGEST_DEADLINE_MS,
   maxInFlight: config.MAX_IN_FLIGHT,
-  // The gateway's deadline answers first; this only guards against a call that never settles.
-  submitTimeoutMs: config.INGEST_DEADLINE_MS + 1_000,
-  isDraining: () => draining,
+  registry,
+  logger,
 });
+let draining = false;
+const app = createApp({ ingest, logger, registry, isDraining: () => draining });
 
 const server = serve(
   {

@@ -1,26 +1,37 @@
 /**
- * The edge's Prometheus metrics, in a registry of its own (so that tests can build many apps in one process).
+ * The edge's Prometheus metrics: the app's (HTTP requests) and the ingest gateway's (its calls), in the registry
+ * given (index.ts gives both the same one) or else each in a new one, so that tests can build many in one process.
  * Labels are bounded: `route` is one of the app's routes or `(unmatched)`, never the raw path.
  */
 import type { MiddlewareHandler } from 'hono';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+/** The app's: HTTP requests. */
 export interface EdgeMetrics {
   registry: Registry;
   requests: Counter<'method' | 'route' | 'status'>;
   duration: Histogram<'method' | 'route' | 'status'>;
   inFlight: Gauge;
+}
+
+/** The ingest gateway's: its calls to the ingest. */
+export interface IngestCallMetrics {
   submitsInFlight: Gauge;
   messages: Counter<'outcome'>;
 }
 
-/** Creates the metrics in `registry`, or in a new registry that also holds the default Node.js metrics. */
-export function createMetrics(registry?: Registry): EdgeMetrics {
-  const register = registry ?? new Registry();
-  if (registry === undefined) collectDefaultMetrics({ register });
-  const registers = [register];
+/** A registry that also collects the default Node.js metrics: index.ts gives it to the app and the gateway. */
+export function createRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** Creates the app's metrics in `registry`, by default a new one from `createRegistry()`. */
+export function createMetrics(registry: Registry = createRegistry()): EdgeMetrics {
+  const registers = [registry];
   return {
-    registry: register,
+    registry,
     requests: new Counter({
       name: 'http_requests_total',
       help: 'HTTP requests answered, by method, route and status.',
@@ -39,6 +50,13 @@ export function createMetrics(registry?: Registry): EdgeMetrics {
       help: 'HTTP requests being handled now.',
       registers,
     }),
+  };
+}
+
+/** Creates the gateway's metrics in `registry`. */
+export function createIngestCallMetrics(registry: Registry): IngestCallMetrics {
+  const registers = [registry];
+  return {
     submitsInFlight: new Gauge({
       name: 'edge_ingest_submits_in_flight',
       help: 'Submits to the ingest awaiting an answer (bounded by MAX_IN_FLIGHT).',

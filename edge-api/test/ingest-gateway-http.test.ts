@@ -305,7 +305,7 @@ describe('the app through the HTTP gateway', () => {
     [{ kind: 'status', code: 400, message: 'bad' }, 400, 'rejected_by_ingest', ''],
   ])('answers %j with %i %s and Retry-After %s', async (given, code, errorCode, retryAfter) => {
     ingest.behave(given);
-    const app = createApp({ ingest: ingest.gateway({ deadlineMs: 100 }) });
+    const app = createApp({ ingest: ingest.gateway({ deadlineMs: 2_000 }) });
     const response = await app.request('/input', {
       method: 'POST',
       body: JSON.stringify(input),

@@ -2,7 +2,8 @@
  * The conformance suite both IngestGateways pass: `ingest-gateway-grpc.test.ts` and `ingest-gateway-http.test.ts`
  * each run it against their real in-process test double of the ingest, driven through `IngestHarness` in
  * transport-neutral terms. What only one transport has (its status table, gRPC's deadline on the call, HTTP's
- * Retry-After hints, …) stays in its file.
+ * Retry-After hints, …) stays in its file; what only a broken transport shows (one that throws, or never settles)
+ * is tested on `IngestCalls`, the part both share, in `ingest-gateway-calls.test.ts`.
  *
  * Where the two differ within these cases:
  * - A missed deadline is worded differently (grpc-js's `DEADLINE_EXCEEDED: …`, the HTTP gateway's own
@@ -17,7 +18,8 @@
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import type { WeatherTweet } from '@tandem/proto';
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { Registry } from 'prom-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { IngestError, type IngestGateway, type IngestMessage } from '../src/ingest-gateway/contract.ts';
 
@@ -47,6 +49,8 @@ export interface GatewayOptions {
   address?: string;
   deadlineMs?: number;
   readyTimeoutMs?: number;
+  maxInFlight?: number;
+  registry?: Registry;
 }
 
 /** One transport's in-process ingest double, and how to make its gateway. */
@@ -209,6 +213,43 @@ export function describeIngestGateway(name: string, harness: IngestHarness): voi
       expect(harness.calls()).toEqual([]);
     });
 
+    it('refuses a call over maxInFlight at once with overloaded, and calls again once a slot frees', async () => {
+      harness.behave({ kind: 'slow', ms: 300 });
+      const client = harness.gateway({ maxInFlight: 2 });
+      const first = client.submit([message('m-1')]);
+      const second = client.submit([message('m-2'), message('m-3')]);
+      const started = Date.now();
+      const refused = await failure(client.submit([message('m-4')]));
+      expect(refused.kind).toBe('overloaded');
+      expect(refused.message).toBe('the edge is at its limit of 2 calls in flight');
+      expect(Date.now() - started).toBeLessThan(100);
+      await Promise.all([first, second]);
+      harness.behave({ kind: 'ok' });
+      await client.submit([message('m-5')]);
+      const sent = harness.calls().flatMap((call) => call.tweets.map((t) => t.id));
+      expect(sent.sort()).toEqual(['m-1', 'm-2', 'm-3', 'm-5']);
+    });
+
+    it('counts its calls in flight and the messages by outcome in the registry given', async () => {
+      const registry = new Registry();
+      const client = harness.gateway({ registry, maxInFlight: 1 });
+      await client.submit([message('n-1')]);
+      harness.behave({ kind: 'unavailable' });
+      await failure(client.submit([message('n-2'), message('n-3')]));
+      harness.behave({ kind: 'slow', ms: 300 });
+      const pending = client.submit([message('n-4')]);
+      await vi.waitFor(() => expect(harness.calls()).toHaveLength(3));
+      await failure(client.submit([message('n-5'), message('n-6'), message('n-7')]));
+      expect(await registry.metrics()).toContain('edge_ingest_submits_in_flight 1');
+      await pending;
+      expectMetricLines(await registry.metrics(), [
+        'edge_ingest_submits_in_flight 0',
+        'edge_messages_total{outcome="accepted"} 2',
+        'edge_messages_total{outcome="failed"} 2',
+        'edge_messages_total{outcome="rejected"} 3',
+      ]);
+    });
+
     describe('the app through the gateway', () => {
       const input = { description: 'Soleado hoy', country: 'gt', weather: 'Soleado' };
 
@@ -239,11 +280,62 @@ export function describeIngestGateway(name: string, harness: IngestHarness): voi
         [{ kind: 'slow', ms: 1_000 }, 503, 'ingest_timeout'],
       ])('answers %j with %i %s and Retry-After 1', async (given, code, errorCode) => {
         harness.behave(given);
-        const app = createApp({ ingest: harness.gateway({ deadlineMs: 100 }) });
+        // A short deadline only where it is the point: on a loaded machine 100 ms can pass before any answer.
+        const app = createApp({
+          ingest: harness.gateway({ deadlineMs: given.kind === 'slow' ? 100 : 2_000 }),
+        });
         const response = await post(app, '/input', input);
         expect(response.status).toBe(code);
         expect(response.headers.get('retry-after')).toBe('1');
         expect(((await response.json()) as { error: { code: string } }).error.code).toBe(errorCode);
+      });
+
+      it('answers 429 overloaded at once over maxInFlight, and 202 again once a slot frees', async () => {
+        harness.behave({ kind: 'slow', ms: 300 });
+        const app = createApp({ ingest: harness.gateway({ maxInFlight: 2 }) });
+        const first = post(app, '/input', input);
+        const second = post(app, '/input/batch', [input, input]);
+        await vi.waitFor(() => expect(harness.calls()).toHaveLength(2));
+
+        const third = await post(app, '/input', input);
+        expect(third.status).toBe(429);
+        expect(((await third.json()) as { error: { code: string } }).error.code).toBe('overloaded');
+        expect(third.headers.get('retry-after')).toBe('1');
+
+        expect((await first).status).toBe(202);
+        expect((await second).status).toBe(202);
+        harness.behave({ kind: 'ok' });
+        expect((await post(app, '/input', input)).status).toBe(202);
+        expect(harness.calls()).toHaveLength(3);
+      });
+
+      it('still answers 400 for bad input while at the limit', async () => {
+        harness.behave({ kind: 'slow', ms: 300 });
+        const app = createApp({ ingest: harness.gateway({ maxInFlight: 1 }) });
+        const pending = post(app, '/input', input);
+        await vi.waitFor(() => expect(harness.calls()).toHaveLength(1));
+        const bad = await app.request('/input', {
+          method: 'POST',
+          body: '{',
+          headers: { 'Content-Type': 'application/json' },
+        });
+        expect(bad.status).toBe(400);
+        expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
+        expect((await pending).status).toBe(202);
+      });
+
+      it("serves the gateway's call metrics on /metrics when both share a registry", async () => {
+        const registry = new Registry();
+        const app = createApp({ ingest: harness.gateway({ registry }), registry });
+        await post(app, '/input', input);
+        harness.behave({ kind: 'unavailable' });
+        await post(app, '/input/batch', [input, input]);
+        expectMetricLines(await (await app.request('/metrics')).text(), [
+          'http_requests_total{method="POST",route="/input/batch",status="503"} 1',
+          'edge_ingest_submits_in_flight 0',
+          'edge_messages_total{outcome="accepted"} 1',
+          'edge_messages_total{outcome="failed"} 2',
+        ]);
       });
     });
   });
@@ -272,6 +364,11 @@ export async function failure(promise: Promise<unknown>): Promise<IngestError> {
   );
   expect(error).toBeInstanceOf(IngestError);
   return error as IngestError;
+}
+
+/** Fails unless `text` (metrics in Prometheus text format) holds every one of `lines`. */
+export function expectMetricLines(text: string, lines: readonly string[]): void {
+  for (const line of lines) expect(text).toContain(line);
 }
 
 /** A port nobody listens on: bind, take the port, close. */

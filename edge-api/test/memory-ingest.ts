@@ -1,4 +1,4 @@
-// An in-memory IngestGateway for the HTTP tests: records every submit, and fails, stalls or reports unready on demand.
+// An in-memory IngestGateway for the HTTP tests: records every submit, and fails or reports unready on demand.
 import {
   IngestError,
   type IngestErrorKind,
@@ -15,18 +15,9 @@ export class MemoryIngest implements IngestGateway {
   /** When set, every submit fails with this kind. */
   failWith: IngestErrorKind | undefined;
   retryAfterSeconds: number | undefined;
-  /** When set, submits wait for `release()` (or their signal) before settling. */
-  stall = false;
-  #waiting: (() => void)[] = [];
 
   async submit(messages: readonly IngestMessage[], signal?: AbortSignal): Promise<void> {
     this.signals.push(signal);
-    if (this.stall) {
-      await new Promise<void>((resolve, reject) => {
-        this.#waiting.push(resolve);
-        signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
-      });
-    }
     if (this.failWith) {
       throw new IngestError(this.failWith, `test: ${this.failWith}`, {
         retryAfterSeconds: this.retryAfterSeconds,
@@ -37,14 +28,5 @@ export class MemoryIngest implements IngestGateway {
 
   async isReady(): Promise<boolean> {
     return this.ready;
-  }
-
-  /** Lets every stalled submit finish. */
-  release(): void {
-    for (const resolve of this.#waiting.splice(0)) resolve();
-  }
-
-  get waiting(): number {
-    return this.#waiting.length;
   }
 }

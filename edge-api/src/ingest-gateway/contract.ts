@@ -2,6 +2,10 @@
  * What the HTTP edge needs from the ingest, and nothing more: hand over validated messages, say whether it can.
  * The app depends on this interface only; `index.ts` chooses the gRPC or the HTTP/JSON implementation by INGEST_ADDR
  * (`create.ts`), tests an in-memory one.
+ *
+ * The split: the app handles HTTP (reads, validates, answers); the gateway handles the call to the ingest (its
+ * deadline, the caller's abort, the bound on calls in flight) and says how it failed as a typed `IngestError`,
+ * which the app turns into the HTTP answer.
  */
 import type { MessageInput } from '@tandem/message';
 
@@ -11,8 +15,9 @@ export type IngestMessage = MessageInput & { id: string };
 export interface IngestGateway {
   /**
    * Resolves only once the ingest accepted every message (DESIGN.md: durably in both brokers); all-or-nothing from
-   * the caller's view. Rejects with an `IngestError` for every failure it understands. Several messages may share an
-   * id: the ingest and the counters are idempotent, so the gateway passes them on as they are, in order.
+   * the caller's view. Rejects with an `IngestError` for every failure it understands, within its deadline, and at
+   * once with `overloaded` when too many calls are out already. Several messages may share an id: the ingest and
+   * the counters are idempotent, so the gateway passes them on as they are, in order.
    * An aborted `signal` cancels the call (the messages may or may not have been accepted; a retry is safe).
    */
   submit(messages: readonly IngestMessage[], signal?: AbortSignal): Promise<void>;
@@ -21,9 +26,23 @@ export interface IngestGateway {
 }
 
 /**
+ * The defaults of both gateways; the edge's INGEST_DEADLINE_MS and MAX_IN_FLIGHT default to these, README.md
+ * documents them.
+ */
+export const ingestGatewayDefaults = Object.freeze({
+  /** Deadline of every call to the ingest. */
+  deadlineMs: 5_000,
+  /** How long `isReady()` waits for the ingest. */
+  readyTimeoutMs: 1_000,
+  /** Calls out to the ingest at once; one more is refused with `overloaded` at once instead of queueing. */
+  maxInFlight: 2048,
+});
+
+/**
  * Why a submit failed, as the HTTP edge answers it:
  * - `unavailable`: the ingest or a broker is down, or it did not confirm → 503 with Retry-After.
- * - `overloaded`: the ingest refused for load (RESOURCE_EXHAUSTED) → 429 with Retry-After.
+ * - `overloaded`: the edge's own bound on calls in flight, or the ingest refused for load (RESOURCE_EXHAUSTED)
+ *   → 429 with Retry-After.
  * - `invalid`: the ingest rejected the content (should not happen after the edge validated) → 400.
  * - `deadline`: no answer within the deadline → 503 with Retry-After.
  * In every case but `invalid`, the messages may have been accepted anyway; a retry with the same ids is safe.

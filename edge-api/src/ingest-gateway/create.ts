@@ -2,13 +2,9 @@
  * The IngestGateway for INGEST_ADDR: `http://host:port` → HTTP/JSON (for comparing the transports in the bench),
  * anything else (`host:port`, what Kubernetes uses) → gRPC.
  */
+import type { IngestGatewayOptions } from './calls.ts';
 import { GrpcIngestGateway } from './grpc.ts';
 import { HttpIngestGateway } from './http.ts';
-
-export interface IngestGatewayOptions {
-  deadlineMs?: number;
-  readyTimeoutMs?: number;
-}
 
 export function createIngestGateway(
   address: string,

@@ -4,7 +4,8 @@
  * - `dns:///host:port` with round_robin: in Kubernetes INGEST_ADDR names a headless Service, so the client resolves
  *   every ingest pod and spreads calls over them (the ingest's max_connection_age makes it re-resolve as pods come
  *   and go). Keepalive pings find dead connections between calls.
- * - A deadline on every call; the caller's AbortSignal cancels the call.
+ * - A deadline on every call, sent with it (the ingest sees it too). The bound on calls in flight, the caller's
+ *   abort and `success: false` are handled as for every gateway, by `IngestCalls` (calls.ts).
  * - One message → ProcessTweet (the original RPC), several → ProcessTweetBatch (all-or-nothing, ids in order).
  * - gRPC status → IngestError kind: UNAVAILABLE → unavailable, DEADLINE_EXCEEDED → deadline, RESOURCE_EXHAUSTED →
  *   overloaded, INVALID_ARGUMENT → invalid, `success: false` → unavailable (a broker did not confirm), and every
@@ -27,18 +28,15 @@ import {
   type WeatherBatchResponse__Output,
   type WeatherResponse__Output,
   type WeatherServiceClient,
+  type WeatherTweet,
 } from '@tandem/proto';
 import { definedOnly } from '../options.ts';
-import { IngestError, type IngestGateway, type IngestMessage } from './contract.ts';
-import { abortError, toTweet } from './shared.ts';
+import { abortError, type IngestAnswer, IngestCalls, type IngestGatewayOptions } from './calls.ts';
+import { IngestError, type IngestGateway, type IngestMessage, ingestGatewayDefaults } from './contract.ts';
 
-export interface GrpcIngestOptions {
+export interface GrpcIngestOptions extends IngestGatewayOptions {
   /** `host:port` (INGEST_ADDR), resolved through DNS; a target with its own scheme (`dns:`, `ipv4:`, `unix:`) as is. */
   address: string;
-  /** Deadline of every ProcessTweet / ProcessTweetBatch call. */
-  deadlineMs?: number;
-  /** How long `isReady()` waits for a connection. */
-  readyTimeoutMs?: number;
   keepaliveTimeMs?: number;
   keepaliveTimeoutMs?: number;
   /** Extra channel options, merged over the defaults. */
@@ -46,8 +44,7 @@ export interface GrpcIngestOptions {
 }
 
 export const grpcIngestDefaults = Object.freeze({
-  deadlineMs: 5_000,
-  readyTimeoutMs: 1_000,
+  ...ingestGatewayDefaults,
   keepaliveTimeMs: 30_000,
   keepaliveTimeoutMs: 10_000,
 });
@@ -60,9 +57,9 @@ export function ingestTarget(address: string): string {
 export class GrpcIngestGateway implements IngestGateway {
   readonly #client: WeatherServiceClient;
   readonly #health: HealthClient;
+  readonly #calls: IngestCalls;
   readonly #deadlineMs: number;
   readonly #readyTimeoutMs: number;
-  #closed = false;
 
   constructor(options: GrpcIngestOptions) {
     const settings = { ...grpcIngestDefaults, ...definedOnly(options) };
@@ -79,34 +76,16 @@ export class GrpcIngestGateway implements IngestGateway {
     this.#health = new HealthClient(ingestTarget(options.address), credentials.createInsecure(), {
       channelOverride: this.#client.getChannel(),
     });
+    this.#calls = new IngestCalls(settings, (tweets, signal) => this.#send(tweets, signal));
   }
 
-  async submit(messages: readonly IngestMessage[], signal?: AbortSignal): Promise<void> {
-    if (messages.length === 0) return;
-    if (signal?.aborted) throw abortError(signal);
-    if (this.#closed) throw new IngestError('unavailable', 'the ingest gateway is closed');
-    const tweets = messages.map(toTweet);
-    const [first] = tweets;
-    if (tweets.length === 1 && first !== undefined) {
-      const response = await this.#call<WeatherResponse__Output>(signal, (options, callback) =>
-        this.#client.ProcessTweet(first, options, callback),
-      );
-      if (!response.success) {
-        throw new IngestError('unavailable', `ingest did not accept: ${response.message}`);
-      }
-    } else {
-      const response = await this.#call<WeatherBatchResponse__Output>(signal, (options, callback) =>
-        this.#client.ProcessTweetBatch({ tweets }, options, callback),
-      );
-      if (!response.success) {
-        throw new IngestError('unavailable', `ingest did not accept the batch: ${response.message}`);
-      }
-    }
+  submit(messages: readonly IngestMessage[], signal?: AbortSignal): Promise<void> {
+    return this.#calls.submit(messages, signal);
   }
 
   isReady(): Promise<boolean> {
     // After close() grpc-js may still report the last state (READY), so the gateway keeps its own flag.
-    if (this.#closed) return Promise.resolve(false);
+    if (this.#calls.closed) return Promise.resolve(false);
     const deadline = Date.now() + this.#readyTimeoutMs;
     return new Promise((resolve) => {
       try {
@@ -128,12 +107,24 @@ export class GrpcIngestGateway implements IngestGateway {
 
   /** Closes the channel; calls in flight fail with CANCELLED/UNAVAILABLE. */
   close(): void {
-    this.#closed = true;
+    this.#calls.close();
     this.#client.close();
   }
 
+  /** One message → ProcessTweet (the original RPC), several → ProcessTweetBatch. */
+  #send(tweets: WeatherTweet[], signal: AbortSignal): Promise<IngestAnswer> {
+    const [first] = tweets;
+    return tweets.length === 1 && first !== undefined
+      ? this.#call<WeatherResponse__Output>(signal, (options, callback) =>
+          this.#client.ProcessTweet(first, options, callback),
+        )
+      : this.#call<WeatherBatchResponse__Output>(signal, (options, callback) =>
+          this.#client.ProcessTweetBatch({ tweets }, options, callback),
+        );
+  }
+
   #call<T>(
-    signal: AbortSignal | undefined,
+    signal: AbortSignal,
     start: (
       options: { deadline: Date },
       callback: (error: ServiceError | null, response?: T) => void,
@@ -144,7 +135,7 @@ export class GrpcIngestGateway implements IngestGateway {
       const onAbort = () => call.cancel();
       try {
         call = start({ deadline: new Date(Date.now() + this.#deadlineMs) }, (error, response) => {
-          signal?.removeEventListener('abort', onAbort);
+          signal.removeEventListener('abort', onAbort);
           if (error) reject(toIngestError(error, signal));
           else if (response === undefined) reject(new IngestError('unavailable', 'ingest sent no response'));
           else resolve(response);
@@ -158,7 +149,7 @@ export class GrpcIngestGateway implements IngestGateway {
         );
         return;
       }
-      signal?.addEventListener('abort', onAbort, { once: true });
+      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 }

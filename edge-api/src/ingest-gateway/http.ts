@@ -4,7 +4,9 @@
  *
  * - Node's global fetch: its keep-alive connection pool is shared by every request. There is no balancing over
  *   several ingests (gRPC's round_robin): INGEST_ADDR `http://host:port` names one ingest, as the bench runs it.
- * - A deadline on every call, combined with the caller's AbortSignal; either one aborts the request.
+ * - A deadline on every call, combined with the call's AbortSignal; either one aborts the request. The bound on
+ *   calls in flight, the caller's abort and `success: false` are handled as for every gateway, by `IngestCalls`
+ *   (calls.ts).
  * - One message → ProcessTweet (a WeatherTweet as JSON), several → ProcessTweetBatch (`{"tweets": [...]}`,
  *   all-or-nothing, ids in order).
  * - HTTP status → IngestError kind, the same kinds as the gRPC statuses the ingest maps them from
@@ -16,39 +18,31 @@
  *   the pool.
  * - `isReady()`: `GET /health` answers 200, i.e. the ingest is up and both its brokers can take messages.
  */
-import { weatherHttpPaths } from '@tandem/proto';
+import { type WeatherTweet, weatherHttpPaths } from '@tandem/proto';
 import { definedOnly } from '../options.ts';
-import { IngestError, type IngestErrorKind, type IngestGateway, type IngestMessage } from './contract.ts';
-import { abortError, toTweet } from './shared.ts';
+import { abortError, type IngestAnswer, IngestCalls, type IngestGatewayOptions } from './calls.ts';
+import {
+  IngestError,
+  type IngestErrorKind,
+  type IngestGateway,
+  type IngestMessage,
+  ingestGatewayDefaults,
+} from './contract.ts';
 
-export interface HttpIngestOptions {
+export interface HttpIngestOptions extends IngestGatewayOptions {
   /** `http://host:port` (INGEST_ADDR): the ingest's HTTP/JSON listener, without a path. */
   address: string;
-  /** Deadline of every ProcessTweet / ProcessTweetBatch call, the response body included. */
-  deadlineMs?: number;
-  /** How long `isReady()` waits for `GET /health`. */
-  readyTimeoutMs?: number;
-}
-
-export const httpIngestDefaults = Object.freeze({
-  deadlineMs: 5_000,
-  readyTimeoutMs: 1_000,
-});
-
-/** What the edge reads of a WeatherResponse / WeatherBatchResponse. */
-interface Answer {
-  success: boolean;
-  message: string;
 }
 
 export class HttpIngestGateway implements IngestGateway {
   readonly #urls: Readonly<Record<keyof typeof weatherHttpPaths, string>>;
+  readonly #calls: IngestCalls;
+  /** Of every ProcessTweet / ProcessTweetBatch call, the response body included. */
   readonly #deadlineMs: number;
   readonly #readyTimeoutMs: number;
-  #closed = false;
 
   constructor(options: HttpIngestOptions) {
-    const settings = { ...httpIngestDefaults, ...definedOnly(options) };
+    const settings = { ...ingestGatewayDefaults, ...definedOnly(options) };
     this.#deadlineMs = settings.deadlineMs;
     this.#readyTimeoutMs = settings.readyTimeoutMs;
     const base = new URL(options.address);
@@ -61,27 +55,15 @@ export class HttpIngestGateway implements IngestGateway {
       ProcessTweetBatch: new URL(weatherHttpPaths.ProcessTweetBatch, base).href,
       health: new URL(weatherHttpPaths.health, base).href,
     };
+    this.#calls = new IngestCalls(settings, (tweets, signal) => this.#send(tweets, signal));
   }
 
-  async submit(messages: readonly IngestMessage[], signal?: AbortSignal): Promise<void> {
-    if (messages.length === 0) return;
-    if (signal?.aborted) throw abortError(signal);
-    if (this.#closed) throw new IngestError('unavailable', 'the ingest gateway is closed');
-    const tweets = messages.map(toTweet);
-    const [first] = tweets;
-    if (tweets.length === 1 && first !== undefined) {
-      const answer = await this.#post(this.#urls.ProcessTweet, first, signal);
-      if (!answer.success) throw new IngestError('unavailable', `ingest did not accept: ${answer.message}`);
-    } else {
-      const answer = await this.#post(this.#urls.ProcessTweetBatch, { tweets }, signal);
-      if (!answer.success) {
-        throw new IngestError('unavailable', `ingest did not accept the batch: ${answer.message}`);
-      }
-    }
+  submit(messages: readonly IngestMessage[], signal?: AbortSignal): Promise<void> {
+    return this.#calls.submit(messages, signal);
   }
 
   async isReady(): Promise<boolean> {
-    if (this.#closed) return false;
+    if (this.#calls.closed) return false;
     try {
       const response = await fetch(this.#urls.health, { signal: AbortSignal.timeout(this.#readyTimeoutMs) });
       await response.arrayBuffer(); // read to the end, so that the connection is reused
@@ -93,11 +75,19 @@ export class HttpIngestGateway implements IngestGateway {
 
   /** Later submits fail with `unavailable` and `isReady()` answers false; calls in flight run to their end. */
   close(): void {
-    this.#closed = true;
+    this.#calls.close();
+  }
+
+  /** One message → ProcessTweet (a WeatherTweet as JSON), several → ProcessTweetBatch (`{"tweets": [...]}`). */
+  #send(tweets: WeatherTweet[], signal: AbortSignal): Promise<IngestAnswer> {
+    const [first] = tweets;
+    return tweets.length === 1 && first !== undefined
+      ? this.#post(this.#urls.ProcessTweet, first, signal)
+      : this.#post(this.#urls.ProcessTweetBatch, { tweets }, signal);
   }
 
   /** POSTs `body` as JSON and returns the 200 answer; throws an IngestError for every other outcome. */
-  async #post(url: string, body: unknown, signal: AbortSignal | undefined): Promise<Answer> {
+  async #post(url: string, body: unknown, signal: AbortSignal): Promise<IngestAnswer> {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.#deadlineMs);
     let response: Response;
@@ -107,11 +97,11 @@ export class HttpIngestGateway implements IngestGateway {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
-        signal: signal ? AbortSignal.any([deadline.signal, signal]) : deadline.signal,
+        signal: AbortSignal.any([deadline.signal, signal]),
       });
       text = await response.text();
     } catch (error) {
-      if (signal?.aborted) throw abortError(signal);
+      if (signal.aborted) throw abortError(signal);
       if (deadline.signal.aborted) {
         throw new IngestError('deadline', `no answer from the ingest in ${this.#deadlineMs} ms`, {
           cause: error,
@@ -154,7 +144,7 @@ function parseRetryAfter(header: string | null): number | undefined {
 }
 
 /** A WeatherResponse-shaped JSON object (`success` a boolean), or undefined. */
-function parseAnswer(text: string): Answer | undefined {
+function parseAnswer(text: string): IngestAnswer | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
