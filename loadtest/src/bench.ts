@@ -1,12 +1,13 @@
 /**
  * `npm run bench [-- --quick] [-- --rates 50,100,200 --duration 30 --repeats 3 --replicas 2 …]`
  *
- * Brings up the local stack and a system of its own (its own ports, topic, queue, consumer group and Redis/Valkey
- * database: see system.ts), warms it up, then drives open-model load (k6 constant-arrival-rate) at increasing
+ * Brings up the local stack and a system of its own through the launcher (its own ports, topic, queue, consumer
+ * group and Redis/Valkey database), warms it up, then drives open-model load (k6 constant-arrival-rate) at increasing
  * rates, each step repeated. Per step it measures: offered and achieved rate, HTTP latency (k6), end-to-end latency
  * accepted → counted for EACH pipeline (the consumers' HdrHistograms, same clock), consumer lag, CPU and RSS of
  * every process (services, Kafka, RabbitMQ, Redis, Valkey, k6) and how busy the rest of the machine was, and that
- * every accepted message was counted exactly once in both stores. Writes bench/results/<time>.json, .md and .svg.
+ * every accepted message was counted exactly once in both stores. Writes bench/results/<time>.json, .md and .svg
+ * (a quick run writes under the git-ignored bench/results/tmp/: it is a check, not a result to keep).
  *
  * `--render <file.json>` re-renders the Markdown and SVG of an earlier run; `--cpu-prof` also leaves a V8 CPU
  * profile of every service in the run's tmp folder.
@@ -18,6 +19,8 @@ import { basename, dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '@tandem/config';
+import { localStack } from '@tandem/stack';
+import { launchSystem, type ServiceName, type System } from '@tandem/system';
 import { comparison } from './comparison.ts';
 import { consumerBacklog, takeLatency } from './consumers.ts';
 import { ensureK6, type K6Summary, k6Version, runK6, stat } from './k6.ts';
@@ -34,8 +37,7 @@ import {
   type StepResult,
   svg,
 } from './report.ts';
-import { openStores, pipelinesConfig, type Stores } from './stores.ts';
-import { type BenchSystem, startBenchSystem, withDatabase } from './system.ts';
+import { openStores, type Stores } from './stores.ts';
 
 process.title = 'bench';
 const { values: flags, positionals } = parseArgs({
@@ -53,7 +55,7 @@ const { values: flags, positionals } = parseArgs({
     'drain-timeout': { type: 'string', default: '60' },
     'no-stack-up': { type: 'boolean' },
     'cpu-prof': { type: 'boolean' },
-    out: { type: 'string', default: join(projectRoot, 'bench', 'results') },
+    out: { type: 'string' },
     render: { type: 'string' },
     compare: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -137,11 +139,12 @@ const stamp = startedAt
   .toISOString()
   .replace(/\.\d+Z$/, 'Z')
   .replace(/:/g, '-');
+const resultsDir = join(projectRoot, 'bench', 'results');
 const outBase = join(
-  flags.out,
+  flags.out ?? (mode === 'quick' ? join(resultsDir, 'tmp') : resultsDir),
   `${stamp}${mode === 'quick' ? '-quick' : ''}${replicas === 2 ? '-replicas2' : ''}${ingest === 'http' ? '-http' : ''}${flags['cpu-prof'] ? '-cpuprof' : ''}`,
 );
-const workDir = join(projectRoot, 'bench', 'results', 'tmp', basename(outBase));
+const workDir = join(resultsDir, 'tmp', basename(outBase));
 mkdirSync(workDir, { recursive: true });
 const totalSteps = rates.length * repeats;
 const estimate = Math.round(20 + warmupSeconds + totalSteps * (durationSeconds + 4));
@@ -151,49 +154,45 @@ say(
 
 // ------------------------------------------------------------------------------------------------ the stack
 
+const stack = localStack({ progress: (message) => say(`stack: ${message}`) });
 if (!flags['no-stack-up']) {
   say('stack: up (idempotent)');
-  const up = spawnSync(process.execPath, ['stack/src/cli.ts', 'up'], { cwd: projectRoot, stdio: 'inherit' });
-  if (up.status !== 0) {
-    console.error('bench: the local stack did not come up');
-    process.exit(1);
-  }
+  await stack.up();
 }
 const k6 = ensureK6();
-const stackConfig = pipelinesConfig();
-const benchName = 'tandem-bench';
 const db = Number(flags.db);
 
-const stores = await openStores({
-  REDIS_URL: withDatabase(stackConfig.REDIS_URL, db),
-  VALKEY_URL: withDatabase(stackConfig.VALKEY_URL, db),
+say(`system: starting on ports ${flags['port-base']}+ (its own topic, queue and group; database ${db})`);
+const system = await launchSystem({
+  stack: stack.env(),
+  portBase: Number(flags['port-base']),
+  run: 'bench',
+  db,
+  replicas,
+  ingest,
+  logDir: workDir,
+  keepLines: 100,
+  env: { LOG_LEVEL: 'warn' },
+  ...(flags['cpu-prof'] ? { cpuProfileDir: join(workDir, 'cpu-profiles') } : {}),
 });
-await stores.flush();
-say(`system: starting on ports ${flags['port-base']}+ (topic/queue/group ${benchName}, database ${db})`);
-let system: BenchSystem | undefined;
 const stopping = async (signal: string) => {
   say(`${signal}: stopping the system`);
-  await system?.stop();
+  await system.stopAll();
   process.exit(130);
 };
 process.once('SIGINT', () => void stopping('SIGINT'));
 process.once('SIGTERM', () => void stopping('SIGTERM'));
 
+const stores = await openStores({
+  REDIS_URL: system.env.REDIS_URL as string,
+  VALKEY_URL: system.env.VALKEY_URL as string,
+});
 try {
-  system = await startBenchSystem({
-    portBase: Number(flags['port-base']),
-    db,
-    name: benchName,
-    replicas,
-    ingest,
-    logDir: workDir,
-    stack: stackConfig,
-    ...(flags['cpu-prof'] ? { cpuProfileDir: join(workDir, 'cpu-profiles') } : {}),
-  });
+  await system.startAll();
   const report = await runBench(system, stores);
   writeReports(report, outBase);
 } finally {
-  await system?.stop();
+  await system.stopAll();
   await stores.close();
 }
 if (flags['cpu-prof']) {
@@ -204,7 +203,7 @@ if (flags['cpu-prof']) {
 
 // ------------------------------------------------------------------------------------------------ the run
 
-async function runBench(system: BenchSystem, stores: Stores): Promise<BenchReport> {
+async function runBench(system: System, stores: Stores): Promise<BenchReport> {
   const targets: (Target & { kind: 'service' | 'server' | 'load' })[] = [
     ...system.processes().map((p) => ({ name: p.name, pid: p.pid, kind: 'service' as const })),
     ...stackServers().map((t) => ({ ...t, kind: 'server' as const })),
@@ -300,14 +299,14 @@ interface StepPlan {
 }
 
 async function step(
-  system: BenchSystem,
+  system: System,
   stores: Stores,
   targets: readonly Target[],
   plan: StepPlan,
 ): Promise<StepResult> {
   const tag = plan.repeat === 0 ? 'warm-up' : `[${plan.index}/${totalSteps}] ${plan.rate} msg/s`;
   // Every message of the previous step is counted (settled), so the histograms start empty for this one.
-  await Promise.all(pipelineNames.map((p) => takeLatency(system.consumers[p])));
+  await Promise.all(pipelineNames.map((p) => takeLatency(consumerUrl(system, p))));
   const before = await stores.totals();
   const sampler = new UsageSampler(targets);
   const backlog: Record<PipelineName, number[]> = { 'kafka-redis': [], 'rabbitmq-valkey': [] };
@@ -316,7 +315,7 @@ async function step(
     let last = 0;
     const started = Date.now();
     while (running) {
-      const values = await Promise.all(pipelineNames.map((p) => consumerBacklog(system.consumers[p], p)));
+      const values = await Promise.all(pipelineNames.map((p) => consumerBacklog(consumerUrl(system, p), p)));
       pipelineNames.forEach((p, i) => {
         const v = values[i];
         if (v !== null && v !== undefined) backlog[p].push(v);
@@ -389,7 +388,7 @@ async function step(
   await watch;
   await sleep(unresolved > 0 ? 2000 : 300);
   const after = await stores.totals();
-  const snapshots = await Promise.all(pipelineNames.map((p) => takeLatency(system.consumers[p])));
+  const snapshots = await Promise.all(pipelineNames.map((p) => takeLatency(consumerUrl(system, p))));
 
   const delta = { redis: after.redis - before.redis, valkey: after.valkey - before.valkey };
   const exactOk = [delta.redis, delta.valkey].every((d) => d >= accepted && d <= accepted + unresolved);
@@ -469,25 +468,23 @@ async function step(
 
 // ------------------------------------------------------------------------------------------------ helpers
 
-/** The stack's servers as measured processes: the pid files of .stack/, RabbitMQ's Erlang VM (beam.smp) under its. */
+const consumerOf: Record<PipelineName, ServiceName> = {
+  'kafka-redis': 'kafka-consumer',
+  'rabbitmq-valkey': 'rabbit-consumer',
+};
+const consumerUrl = (system: System, pipeline: PipelineName) => system.metricsUrl(consumerOf[pipeline]);
+
+/** The stack's servers as measured processes: their recorded pids, RabbitMQ's Erlang VM (beam.smp) under its. */
 function stackServers(): Target[] {
-  const found: Target[] = [];
-  for (const [name, comm] of [
-    ['kafka', undefined],
-    ['rabbitmq', 'beam.smp'],
-    ['redis', undefined],
-    ['valkey', undefined],
-  ] as const) {
-    try {
-      const stackDir = process.env.STACK_DIR ?? join(projectRoot, '.stack');
-      const pid = Number(readFileSync(join(stackDir, name, 'pid'), 'utf8').trim());
-      const measured = comm ? (findDescendant(pid, comm) ?? pid) : pid;
-      found.push({ name, pid: measured });
-    } catch {
-      say(`note: no pid for the stack's ${name}; it is not measured`);
+  const pids = stack.pids();
+  return (['kafka', 'rabbitmq', 'redis', 'valkey'] as const).flatMap((name) => {
+    const pid = pids[name];
+    if (pid === undefined) {
+      say(`note: the stack's ${name} is not running; it is not measured`);
+      return [];
     }
-  }
-  return found;
+    return [{ name, pid: name === 'rabbitmq' ? (findDescendant(pid, 'beam.smp') ?? pid) : pid }];
+  });
 }
 
 function gitRevision(): string {

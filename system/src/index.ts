@@ -7,4 +7,12 @@ export {
   type System,
   withDatabase,
 } from './launcher.ts';
-export { type ServiceName, type ServiceSpec, service, serviceNames, services } from './services.ts';
+export {
+  type PortVariable,
+  type ServiceName,
+  type ServicePort,
+  type ServiceSpec,
+  service,
+  serviceNames,
+  services,
+} from './services.ts';

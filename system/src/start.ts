@@ -1,11 +1,16 @@
 /**
- * `npm start`: the local stack (installed and started if needed), then the four services through the launcher,
+ * `npm start [-- --port-base N] [--db N]`: the local stack (installed and started if needed), then the four services through the launcher,
  * supervised as a cluster would: prefixed logs, a service that dies is restarted with backoff.
  *
  * Ctrl-C or SIGTERM stops them in order (the edge first, then the rest, each draining); a second Ctrl-C kills them
  * at once. The services run in process groups of their own, so the terminal's SIGINT reaches only this process.
  * The local stack keeps running (`npm run stack:down` stops it).
+ *
+ * `--port-base` moves every port to a block of its own and `--db` picks the Redis / Valkey database, so that a second
+ * system (a test's) runs beside the first; KAFKA_TOPIC, KAFKA_GROUP and RABBITMQ_QUEUE in the environment pass on to
+ * the services as any other variable does.
  */
+import { parseArgs } from 'node:util';
 import { localStack } from '@tandem/stack';
 import { launchSystem } from './launcher.ts';
 import type { ServiceSpec } from './services.ts';
@@ -15,6 +20,25 @@ const paint = (code: number, text: string) => (colour ? `\x1b[${code}m${text}\x1
 const say = (message: string) => console.log(`${paint(36, 'tandem'.padEnd(15))} │ ${message}`);
 const show = (instance: string, line: string, service: ServiceSpec) =>
   console.log(`${paint(service.colour, instance.padEnd(15))} │ ${line}`);
+
+const { values: flags } = parseArgs({
+  options: { 'port-base': { type: 'string' }, db: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+});
+if (flags.help) {
+  console.log('usage: npm start [-- --port-base N] [--db N]');
+  process.exit(0);
+}
+const whole = (name: string, value: string | undefined, max: number) => {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0 || number > max) {
+    console.error(`npm start: --${name} must be a whole number from 0 to ${max} (got ${value})`);
+    process.exit(2);
+  }
+  return number;
+};
+const portBase = whole('port-base', flags['port-base'], 65_000);
+const db = whole('db', flags.db, 15);
 
 const stack = localStack({ progress: (message) => console.log(`${paint(36, 'stack')} ${message}`) });
 await stack.up();
@@ -33,19 +57,31 @@ delete process.env.PORT;
 const system = await launchSystem({
   stack: connection,
   edgePort,
+  ...(portBase === undefined ? {} : { portBase }),
+  // The user's counts are kept: npm start never empties a database.
+  ...(db === undefined ? {} : { db, flush: false }),
   supervise: true,
   onLine: show,
   keepLines: 200,
 });
 
 let stopping = false;
+let stoppingSince = 0;
+/**
+ * One Ctrl-C can arrive twice: the terminal sends SIGINT to the whole foreground group, npm among it, and npm passes
+ * the signal on to the script it runs. A signal within a second of the first is that same Ctrl-C; a later one is a
+ * second Ctrl-C, which kills at once.
+ */
+const sameSignalMs = 1_000;
 async function stopAll(reason: string): Promise<void> {
   if (stopping) {
+    if (Date.now() - stoppingSince < sameSignalMs) return;
     say(`${reason} again: killing every service now`);
     system.killAll();
     process.exit(130);
   }
   stopping = true;
+  stoppingSince = Date.now();
   say(`${reason}: stopping (the edge first, then the rest drain; Ctrl-C again to kill at once)`);
   await system.stopAll();
   say('all services stopped (the local stack keeps running: `npm run stack:down` stops it)');
@@ -53,10 +89,10 @@ async function stopAll(reason: string): Promise<void> {
 }
 process.on('SIGINT', () => void stopAll('Ctrl-C'));
 process.on('SIGTERM', () => void stopAll('SIGTERM'));
-// npm does not pass on a SIGTERM it receives to the script it runs: when `npm start` goes away, so do we.
+// When `npm start` goes away without a signal reaching us (npm killed), so do we.
 const parent = process.ppid;
 setInterval(() => {
-  if (process.ppid !== parent) void stopAll('npm exited');
+  if (process.ppid !== parent && !stopping) void stopAll('npm exited');
 }, 500).unref();
 
 for (const instance of system.instances) {

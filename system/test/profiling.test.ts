@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { profiling } from '../src/system.ts';
+import { profiling } from '../src/launcher.ts';
 
 describe('profiling', () => {
   afterEach(() => {
