@@ -282,7 +282,7 @@ export function stores(objects: readonly K8sObject[]): string[] {
       const url = new URL(String(c.config[variable]));
       const where = `${c.service} ${variable}`;
       if (url.protocol !== 'redis:')
-        problems.push(`${where}: the redis:// scheme for both stores (DESIGN.md)`);
+        problems.push(`${where}: the redis:// scheme for both stores (docs/architecture.md)`);
       if (url.hostname !== clusterHost(store, c.namespace))
         problems.push(`${where}: host is not the Service ${store}`);
       const service = find<Service>(objects, 'Service', store, c.namespace);

@@ -116,7 +116,7 @@ export function definedMetrics(): Set<string> {
   return names;
 }
 
-/** The metrics the dashboard must show (the brief's list; DESIGN.md's questions: agree, how fast, how far behind). */
+/** The metrics the dashboard must show: the questions of docs/architecture.md (agree, how fast, how far behind). */
 export const requiredMetrics = [
   'http_requests_total',
   'http_request_duration_seconds',

@@ -1,5 +1,5 @@
 /**
- * Hand-written JSON Schemas for the custom resources whose CRDs are NOT among ../shared/crds: the RabbitMQ
+ * Hand-written JSON Schemas for custom resources checked without their CRD (these take precedence): the RabbitMQ
  * messaging topology operator's Queue, User and Permission, and the Prometheus Operator's ServiceMonitor. They are
  * written from those operators' API references and cover only the fields these manifests use (anything else is
  * refused, so a new field must be added here on purpose). This is a structural check, not the real CRD: whether

@@ -1,4 +1,7 @@
-/** The edge's configuration, from the environment (DESIGN.md "Names"); a bad value names the variable. */
+/**
+ * The edge's configuration, from the environment (docs/architecture.md, "Configuration and names"); a bad value
+ * names the variable.
+ */
 import { env } from '@tandem/config';
 import { z } from 'zod';
 import { ingestGatewayDefaults } from './ingest-gateway/contract.ts';

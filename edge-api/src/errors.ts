@@ -1,5 +1,6 @@
 /**
- * Every error the edge answers, in one shape (DESIGN.md): `{"error": {"code", "message", "details": [...]}}`.
+ * Every error the edge answers, in one shape (docs/architecture.md, "The HTTP contract"):
+ * `{"error": {"code", "message", "details": [...]}}`.
  * An `ApiError` carries its status, code and headers (Retry-After, Allow), so any module can throw one and the
  * app's error handler turns it into the response.
  */

@@ -14,7 +14,7 @@ export type IngestMessage = MessageInput & { id: string };
 
 export interface IngestGateway {
   /**
-   * Resolves only once the ingest accepted every message (DESIGN.md: durably in both brokers); all-or-nothing from
+   * Resolves only once the ingest accepted every message (docs/architecture.md, "Guarantees"); all-or-nothing from
    * the caller's view. Rejects with an `IngestError` for every failure it understands, within its deadline, and at
    * once with `overloaded` when too many calls are out already. Several messages may share an id: the ingest and
    * the counters are idempotent, so the gateway passes them on as they are, in order.

@@ -3,7 +3,7 @@
  * one normalised form every service works with. The edge and the ingest both call `parseMessageInput`, so its output
  * must parse again to itself (it is idempotent), or the two would disagree on what was counted.
  *
- * Rules (DESIGN.md "Message"), lengths in Unicode code points after trimming:
+ * Rules (docs/architecture.md, "The message"), lengths in Unicode code points after trimming:
  * - `description`: string, trimmed, 1..500.
  * - `country`: string, trimmed, NFC-normalised, runs of spaces collapsed to one, upper-cased, 1..56; only letters
  *   (any script, with their combining marks, e.g. "PERÚ", "भारत"), spaces, `.`, `'` and `-`, and at least one letter.
