@@ -17,7 +17,7 @@ import {
   silentLogger,
 } from '@tandem/brokers';
 import { launchSystem, type System } from '@tandem/system';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { eventually, metricValue, percentile, pool, postJson, request } from '../src/http.ts';
 import { faultsStack } from '../src/stack.ts';
 import { openStores, type StoreView } from '../src/stores.ts';
@@ -104,6 +104,15 @@ describe('a broker or the ingest down', () => {
       const ids = Array.from({ length: 300 }, (_, i) => `down-${tag.toLowerCase()}-${i}`);
       if (what === 'grpc-ingest') await system.stop('grpc-ingest', 'SIGKILL');
       else await stack.down([what]);
+      // Back up even when an assertion below fails, or every later test would run without it.
+      let back = false;
+      const bringBack = async () => {
+        if (back) return;
+        back = true;
+        if (what === 'grpc-ingest') await system.start('grpc-ingest');
+        else await stack.up([what]);
+      };
+      onTestFinished(bringBack);
       const notReadyMs = await eventually(
         '/ready 503',
         async () => (await request(`${system.edgeUrl}/ready`)).status === 503,
@@ -123,8 +132,7 @@ describe('a broker or the ingest down', () => {
       });
       expect(p99).toBeLessThan(250);
 
-      if (what === 'grpc-ingest') await system.start('grpc-ingest');
-      else await stack.up([what]);
+      await bringBack();
       const readyMs = await eventually(
         '/ready 200',
         async () => (await request(`${system.edgeUrl}/ready`)).status === 200,
