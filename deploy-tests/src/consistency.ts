@@ -269,7 +269,11 @@ export function rabbitmq(objects: readonly K8sObject[]): string[] {
   return problems;
 }
 
-/** Redis and Valkey: the URL's host is the store's Service and its password the Secret the server requires. */
+/**
+ * Redis and Valkey: the URL names the user `default` (the empty-user form `redis://:<password>@` makes redis-cli 7.0
+ * send `AUTH "" <password>`, which the server refuses), its host is the store's Service and its password the Secret
+ * the server requires.
+ */
 export function stores(objects: readonly K8sObject[]): string[] {
   const problems: string[] = [];
   const pairs: [string, string][] = [
@@ -283,6 +287,14 @@ export function stores(objects: readonly K8sObject[]): string[] {
       const where = `${c.service} ${variable}`;
       if (url.protocol !== 'redis:')
         problems.push(`${where}: the redis:// scheme for both stores (docs/architecture.md)`);
+      const user = decodeURIComponent(url.username);
+      if (user !== 'default') {
+        problems.push(
+          user === ''
+            ? `${where}: names no user: name \`default\` (redis://default:<password>@…); redis-cli 7.0 refuses an empty one`
+            : `${where}: user ${user} is not \`default\`, the only user --requirepass gives a password`,
+        );
+      }
       if (url.hostname !== clusterHost(store, c.namespace))
         problems.push(`${where}: host is not the Service ${store}`);
       const service = find<Service>(objects, 'Service', store, c.namespace);

@@ -371,6 +371,24 @@ const cases: Case[] = [
     /not the Secret redis\/password/,
   ],
   [
+    'a store URL with an empty user (redis://:password@, refused by redis-cli 7.0)',
+    consistency.stores,
+    () =>
+      broken('Deployment', 'rabbit-consumer', (o: Any) => {
+        envOf(o, 'VALKEY_URL').value = 'redis://:$(VALKEY_PASSWORD)@valkey.tandem.svc.cluster.local:6379';
+      }),
+    /rabbit-consumer VALKEY_URL: names no user/,
+  ],
+  [
+    'a store URL with a user other than default',
+    consistency.stores,
+    () =>
+      broken('Deployment', 'kafka-consumer', (o: Any) => {
+        envOf(o, 'REDIS_URL').value = 'redis://tandem:$(REDIS_PASSWORD)@redis.tandem.svc.cluster.local:6379';
+      }),
+    /kafka-consumer REDIS_URL: user tandem is not `default`/,
+  ],
+  [
     'a store that may evict',
     consistency.stores,
     () =>
@@ -550,6 +568,7 @@ describe('the secret scan finds', () => {
     'password: hunter2',
     'stringData: { password: hunter2 }',
     'RABBITMQ_URL=amqp://tandem:hunter2@host:5672',
+    'value: redis://default:s3cret@redis:6379',
     'value: redis://:s3cret@redis:6379',
     'GF_SECURITY_ADMIN_PASSWORD=admin123',
     '  admin-password: "abc"',
@@ -561,7 +580,7 @@ describe('the secret scan finds', () => {
   it.each([
     // A Grafana-style ${VAR} reference, spelt in two parts for the linter.
     ['password: $', '{REDIS_PASSWORD}'].join(''),
-    'value: redis://:$(REDIS_PASSWORD)@redis:6379',
+    'value: redis://default:$(REDIS_PASSWORD)@redis:6379',
     'automountServiceAccountToken: false',
     'key: password',
     '--from-literal=password="$(openssl rand -hex 24)"',
