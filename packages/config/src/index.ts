@@ -46,10 +46,27 @@ export function parseConfig<S extends z.ZodObject>(
   const lines = result.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? '(environment)');
     const given = env[name];
-    const shown = given === undefined ? 'not set' : `got ${JSON.stringify(redact(given))}`;
+    const shown =
+      given === undefined
+        ? 'not set'
+        : isSecret(schema.shape[name])
+          ? 'its value is secret and not shown'
+          : `got ${JSON.stringify(redact(given))}`;
     return `  ${name}: ${issue.message} (${shown})`;
   });
   throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}
+
+/**
+ * Marks a variable whose whole value is secret (API keys, tokens): an error names the variable and says what is
+ * wrong, but never shows what it was given, as it shows other values.
+ */
+export function secret<T extends z.ZodType>(schema: T): T {
+  return schema.meta({ secret: true }) as T;
+}
+
+function isSecret(field: unknown): boolean {
+  return field instanceof z.ZodType && field.meta()?.secret === true;
 }
 
 /** Hides the password of a URL-shaped value so that configuration can be logged and shown in errors. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, env, loadStackEnv, parseConfig, redact } from '../src/index.ts';
+import { ConfigError, env, loadStackEnv, parseConfig, redact, secret } from '../src/index.ts';
 
 const schema = z.object({
   PORT: env.port(8080),
@@ -74,6 +74,16 @@ describe('parseConfig', () => {
     expect(() => parseConfig(schema, { ...valid, REDIS_URL: 'http://:hunter2@host:1' })).toThrow(
       /got "http:\/\/:\*\*\*@host:1"/,
     );
+  });
+
+  it('never shows the value of a variable marked secret', () => {
+    const keys = z.object({
+      API_KEYS: secret(z.string().refine((value) => value.length >= 16, 'each key needs 16 characters')),
+    });
+    expect(() => parseConfig(keys, { API_KEYS: 'hunter2' })).toThrow(
+      /^invalid configuration:\n {2}API_KEYS: each key needs 16 characters \(its value is secret and not shown\)$/,
+    );
+    expect(() => parseConfig(keys, {})).toThrow(/API_KEYS: .*\(not set\)/);
   });
 });
 
