@@ -13,13 +13,16 @@
 import { parseArgs } from 'node:util';
 import { localStack } from '@tandem/stack';
 import { launchSystem } from './launcher.ts';
+import { readable } from './readable.ts';
 import type { ServiceSpec } from './services.ts';
 
 const colour = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number, text: string) => (colour ? `\x1b[${code}m${text}\x1b[0m` : text);
 const say = (message: string) => console.log(`${paint(36, 'tandem'.padEnd(15))} │ ${message}`);
+// In a terminal the services' JSON lines are shown for people; piped (CI, a file), as they are, for machines.
+const forPeople = process.stdout.isTTY;
 const show = (instance: string, line: string, service: ServiceSpec) =>
-  console.log(`${paint(service.colour, instance.padEnd(15))} │ ${line}`);
+  console.log(`${paint(service.colour, instance.padEnd(15))} │ ${forPeople ? readable(line, colour) : line}`);
 
 const { values: flags } = parseArgs({
   options: { 'port-base': { type: 'string' }, db: { type: 'string' }, help: { type: 'boolean', short: 'h' } },

@@ -125,10 +125,16 @@ describe('npm start in a terminal', () => {
     expect(output).toContain('Ctrl-C: stopping');
     expect(output).not.toContain('again: killing');
     expect(output).not.toContain('second signal');
+    // In a terminal the services' lines are for people: `edge-api        │ 21:05:07.042 INFO  stopped cleanly`.
     for (const service of serviceNames) {
-      expect(index(service, '"stopped cleanly"'), `${service} did not log a clean stop`).toBeGreaterThan(-1);
+      expect(index(service, 'INFO  stopped cleanly'), `${service} did not log a clean stop`).toBeGreaterThan(
+        -1,
+      );
     }
-    expect(index('edge-api', '"stopped cleanly"')).toBeLessThan(index('grpc-ingest', '"stopping: draining'));
+    expect(lines[index('edge-api', 'stopped cleanly')]).toMatch(
+      /^edge-api +│ \d\d:\d\d:\d\d\.\d{3} INFO {2}stopped cleanly$/,
+    );
+    expect(index('edge-api', 'stopped cleanly')).toBeLessThan(index('grpc-ingest', 'stopping: draining'));
     expect(output).toContain('all services stopped');
     expect(accepted.size).toBeGreaterThan(300);
     console.log(`Ctrl-C after ${sent} requests: ${accepted.size} accepted`);
