@@ -21,11 +21,11 @@ RUN mkdir /manifests \
 FROM node:${NODE_VERSION}-bookworm-slim AS dependencies
 WORKDIR /app
 COPY --from=manifests /manifests/ ./
-# `npm install`, not `npm ci`: the lock holds the platform packages of biome, turbo and buf for this platform only,
-# and `npm ci` refuses such a lock (README.md, "Development notes"). With --omit=dev those tools are not installed
-# at all, every production package comes from the lock as it is, and --no-save leaves the lock untouched.
-# --ignore-scripts: the only install scripts are buf's (a dev tool) and protobufjs's, both denied in allowScripts.
-RUN npm install --omit=dev --ignore-scripts --no-save --no-audit --no-fund --loglevel=error \
+# `npm ci`: exactly what the lock says (it lists every platform's builds of biome, turbo and buf, which --omit=dev
+# leaves out), and it never writes the lock. The workspaces that are not in the image (stack, system, tests, tools)
+# are simply not installed. --ignore-scripts: the production tree needs no install script; its only one,
+# protobufjs's, is denied in allowScripts too, but only npm 11.16 and later read that field: this holds on any npm.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error \
   && npm cache clean --force
 
 FROM node:${NODE_VERSION}-bookworm-slim

@@ -19,12 +19,14 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('installs production dependencies only, without touching the lock', () => {
-    const install = image.stages
+  it('installs production dependencies only, exactly as the lock says, running no install script', () => {
+    const installs = image.stages
       .flatMap((s) => s.instructions)
-      .find((i) => /\bnpm (install|ci)\b/.test(i.args));
-    expect(install?.args).toMatch(/--omit=dev/);
-    expect(install?.args).toMatch(/--no-save/);
+      .filter((i) => /\bnpm (install|i|ci|add)\b/.test(i.args));
+    // `npm ci`, never `npm install`: it installs the lock as it is and never rewrites it.
+    expect(installs.map((i) => i.args.match(/\bnpm (install|i|ci|add)\b/)?.[0])).toEqual(['npm ci']);
+    expect(installs[0]?.args).toMatch(/--omit=dev/);
+    expect(installs[0]?.args).toMatch(/--ignore-scripts/);
   });
 
   it('runs as a numeric non-root user, the one the manifests run as', () => {
