@@ -6,6 +6,7 @@ export {
   MemoryKeyspace,
   type MemoryKeyspaceOptions,
 } from './memory-store.ts';
+export { refusalReplies, StoreWriteRefusedError, type WriteRefusal, writeRefusalOf } from './refusal.ts';
 export {
   type ClientCountingStore,
   type CountingClient,

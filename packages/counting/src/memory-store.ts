@@ -4,6 +4,7 @@
  */
 import type { ApplyResult, Countable, CountingStore, Counts } from './contract.ts';
 import { checkBatch, checkDedupTtl, countryWeatherField, DEFAULT_DEDUP_TTL_SECONDS } from './layout.ts';
+import { refusalReplies, StoreWriteRefusedError, type WriteRefusal } from './refusal.ts';
 
 export interface MemoryKeyspaceOptions {
   /** The clock, in milliseconds (default Date.now); a test moves a fake one to expire ids. */
@@ -22,6 +23,12 @@ export class MemoryKeyspace {
   readonly byWeather = new Map<string, number>();
   readonly byCountryWeather = new Map<string, number>();
   total = 0;
+  /**
+   * While set, every write is refused as the servers refuse it — 'oom' as at `maxmemory` under `noeviction`,
+   * 'readonly' as a replica — with the same reply: `apply()` rejects with a StoreWriteRefusedError and records
+   * nothing; reads go on. Clear it (undefined) and writes are taken again.
+   */
+  refuseWrites: WriteRefusal | undefined = undefined;
 
   constructor(options: MemoryKeyspaceOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -65,6 +72,15 @@ export class MemoryCountingStore implements CountingStore {
     this.#checkOpen();
     checkBatch(messages);
     const space = this.keyspace;
+    // As on a server: an empty batch sends nothing, so nothing is refused.
+    if (space.refuseWrites && messages.length > 0) {
+      const reply = refusalReplies[space.refuseWrites];
+      throw new StoreWriteRefusedError(
+        space.refuseWrites,
+        `the counting script failed for ${messages.length} of ${messages.length} messages: ${reply}`,
+        { cause: new Error(reply) },
+      );
+    }
     let counted = 0;
     for (const { id, country, weather } of messages) {
       if (!space.record(id, this.dedupTtlSeconds)) continue;

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { Redis as Valkey } from 'iovalkey';
 import type { ApplyResult, Countable, CountingStore, Counts } from './contract.ts';
 import { checkBatch, checkDedupTtl, DEFAULT_DEDUP_TTL_SECONDS, keys } from './layout.ts';
+import { StoreWriteRefusedError, writeRefusalOf } from './refusal.ts';
 
 /** The script's text, read once when this module loads. */
 export const countOnceScript = readFileSync(new URL('./count-once.lua', import.meta.url), 'utf8');
@@ -161,10 +162,13 @@ class ServerCountingStore<C extends CountingClient> implements ClientCountingSto
     }
     const [first] = failures;
     if (first) {
-      throw new Error(
-        `the counting script failed for ${failures.length} of ${messages.length} messages: ${first.message}`,
-        { cause: first },
-      );
+      const message = `the counting script failed for ${failures.length} of ${messages.length} messages: ${first.message}`;
+      // Refused as a whole (OOM, READONLY) and nothing else wrong: the caller holds the batch and tries again.
+      const refusal = writeRefusalOf(first);
+      if (refusal && failures.every((failure) => writeRefusalOf(failure))) {
+        throw new StoreWriteRefusedError(refusal, message, { cause: first });
+      }
+      throw new Error(message, { cause: first });
     }
     return { counted, duplicates: messages.length - counted };
   }

@@ -20,6 +20,9 @@ countingStoreCases({
         now += ms;
       },
       async dispose() {},
+      async refuseWrites(reason) {
+        keyspace.refuseWrites = reason;
+      },
     };
   },
 });

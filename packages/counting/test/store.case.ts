@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Countable, CountingStore } from '../src/index.ts';
-import { keys } from '../src/index.ts';
+import type { Countable, CountingStore, WriteRefusal } from '../src/index.ts';
+import { keys, StoreWriteRefusedError } from '../src/index.ts';
 
 export interface Traffic {
   /** Socket writes by the store's client: each is a round trip, as nothing is written while replies are awaited. */
@@ -33,6 +33,8 @@ export interface Harness {
   elapse(ms: number): Promise<void>;
   /** Closes every store it opened and removes this test's keys. */
   dispose(): Promise<void>;
+  /** Makes the server refuse every write ('oom', 'readonly') or take them again (undefined): memory only. */
+  refuseWrites?(reason: WriteRefusal | undefined): Promise<void>;
   server?: ServerTools;
 }
 
@@ -196,6 +198,39 @@ export function countingStoreCases(subject: StoreUnderTest): void {
       await expect(store.apply([message('GT', 'Rainy')])).rejects.toThrow(/closed/);
       await expect(store.counts()).rejects.toThrow(/closed/);
       await expect(store.ping()).rejects.toThrow(/closed/);
+    });
+
+    // Registered only for the memory store: a server of the shared stack cannot refuse this test's writes without
+    // refusing everyone's. The fault suite makes its private stack's servers refuse them (OOM), under load.
+    const whereWritesCanBeRefused: (name: string, cases: () => void) => void = subject.server
+      ? () => {}
+      : describe;
+    whereWritesCanBeRefused('while the server refuses writes', () => {
+      it.each(['oom', 'readonly'] as const)(
+        'rejects a batch as refused (%s), counts none of it, reads on, and counts it once after',
+        async (reason) => {
+          const refuse = (r: WriteRefusal | undefined) => {
+            if (!harness.refuseWrites) throw new Error(`${subject.name} cannot refuse writes`);
+            return harness.refuseWrites(r);
+          };
+          const before = message('GT', 'Rainy');
+          await store.apply([before]);
+          const batch = [message('GT', 'Rainy'), before, message('MX', 'Sunny')];
+          await refuse(reason);
+          const refused = await store.apply(batch).then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+          expect(refused).toBeInstanceOf(StoreWriteRefusedError);
+          expect(refused).toMatchObject({ reason, message: /failed for 3 of 3 messages: (OOM|READONLY) / });
+          expect(await store.apply([])).toEqual({ counted: 0, duplicates: 0 });
+          expect((await store.counts()).total).toBe(1);
+          expect(await harness.seenTtlMs(batch[0]?.id ?? '')).toBeUndefined();
+          await refuse(undefined);
+          expect(await store.apply(batch)).toEqual({ counted: 2, duplicates: 1 });
+          expect((await store.counts()).byCountry).toEqual({ GT: 2, MX: 1 });
+        },
+      );
     });
 
     // Registered only for a real server (the in-memory store has no wire, script cache or server-side errors),
