@@ -5,24 +5,31 @@
  * on calls in flight, cancellation when the client goes away); the app turns the gateway's typed failure into the
  * answer below.
  *
+ * Optionally guarded (both off unless given): API keys on the message routes (auth.ts: 401 before the body is read,
+ * 403 with a wrong key), and a per-client token bucket (rate-limit.ts: 429 rate_limited once the messages are
+ * valid, before anything is sent on). /health, /ready and /metrics are never guarded.
+ *
  * Statuses and error codes (all errors are `{"error": {"code", "message", "details"}}`):
  *   400 invalid_json, invalid_encoding, invalid_body, invalid_message, invalid_batch, invalid_id, id_conflict,
  *       idempotency_key_not_supported, rejected_by_ingest
+ *   401 api_key_required · 403 api_key_invalid (WWW-Authenticate)
  *   404 not_found · 405 method_not_allowed (Allow) · 413 body_too_large, batch_too_large
- *   415 unsupported_media_type · 429 overloaded (Retry-After)
+ *   415 unsupported_media_type · 429 overloaded, rate_limited (Retry-After)
  *   503 ingest_unavailable, ingest_timeout, not_ready (Retry-After) · 500 internal (a bug, never bad input)
  */
 
 import { isValidId, MAX_ID_LENGTH, newMessageId, parseMessageInput } from '@tandem/message';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
+import { apiKeyAuth } from './auth.ts';
 import { readJsonBody } from './body.ts';
 import { ApiError, errorResponse } from './errors.ts';
 import { IngestError, type IngestGateway, type IngestMessage } from './ingest-gateway/contract.ts';
 import { createMetrics, requestMetrics } from './metrics.ts';
 import { definedOnly } from './options.ts';
+import { clientAddress, TokenBuckets } from './rate-limit.ts';
 
 export type { ErrorBody } from './errors.ts';
 export {
@@ -62,7 +69,19 @@ export interface AppOptions {
   registry?: Registry;
   /** True once shutdown began: GET /ready answers 503 so that the load balancer stops sending requests. */
   isDraining?: () => boolean;
+  /** API keys: when given (at least one), POST /input and /input/batch need `Authorization: Bearer <key>`. */
+  apiKeys?: readonly string[];
+  /**
+   * A token bucket per client, a message costing one token: per API key when keys are on, else per address.
+   * Off when not given.
+   */
+  rateLimit?: { perSecond: number; burst?: number; maxBuckets?: number; now?: () => number };
+  /** X-Forwarded-For hops to trust for the client's address (rate limit without keys). Default 0: the socket's. */
+  trustedProxies?: number;
 }
+
+/** What the app's middleware hands on to its routes. */
+export type EdgeEnv = { Variables: { apiKeyIndex?: number } };
 
 /** The routes and their methods; any other method on these paths is a 405, any other path a 404. */
 const ROUTES: Readonly<Record<string, readonly string[]>> = {
@@ -73,12 +92,36 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
   '/metrics': ['GET', 'HEAD'],
 };
 
-export function createApp(options: AppOptions): Hono {
+export function createApp(options: AppOptions): Hono<EdgeEnv> {
   const settings = { ...defaults, ...definedOnly(options) };
   const { ingest } = options;
   const logger = options.logger ?? pino({ level: 'silent' });
   const metrics = createMetrics(options.registry);
   const isDraining = options.isDraining ?? (() => false);
+  const keysOn = (options.apiKeys ?? []).length > 0;
+  const buckets = options.rateLimit && new TokenBuckets(options.rateLimit);
+  const trustedProxies = options.trustedProxies ?? 0;
+  for (const reason of ['missing_key', 'invalid_key', 'rate_limited']) metrics.refused.labels(reason).inc(0);
+
+  /**
+   * Takes `cost` messages from the client's bucket (its key's when keys are on, else its address's), or refuses
+   * with 429 rate_limited: nothing is sent on.
+   */
+  function limit(c: Context<EdgeEnv>, cost: number): void {
+    if (!buckets) return;
+    const index = c.get('apiKeyIndex');
+    const client = index === undefined ? `address:${clientAddress(c, trustedProxies)}` : `key:${index}`;
+    const taken = buckets.take(client, cost);
+    metrics.rateLimitBuckets.set(buckets.size);
+    if (taken.ok) return;
+    metrics.refused.labels('rate_limited').inc();
+    throw new ApiError(
+      429,
+      'rate_limited',
+      `over this client's rate limit (${buckets.perSecond} messages per second, ${buckets.burst} at once); retry with the same id later`,
+      { headers: { 'Retry-After': String(taken.retryAfterSeconds) } },
+    );
+  }
 
   /** Hands messages to the ingest through the gateway; a failure it understands becomes its HTTP answer. */
   async function submit(messages: IngestMessage[], request: Request): Promise<void> {
@@ -91,7 +134,7 @@ export function createApp(options: AppOptions): Hono {
     }
   }
 
-  const app = new Hono();
+  const app = new Hono<EdgeEnv>();
   app.use('*', requestMetrics(metrics, new Set(Object.keys(ROUTES))));
   app.use('*', async function requestLog(c, next) {
     const started = performance.now();
@@ -106,6 +149,19 @@ export function createApp(options: AppOptions): Hono {
       'request',
     );
   });
+
+  if (keysOn) {
+    // Before the body is read: without a key, nothing is parsed. Only POST: other methods are 405 as ever.
+    app.on(
+      'POST',
+      ['/input', '/input/batch'],
+      apiKeyAuth({
+        keys: options.apiKeys ?? [],
+        onRefused: (reason) => metrics.refused.labels(reason).inc(),
+        onAccepted: (c, index) => c.set('apiKeyIndex', index),
+      }),
+    );
+  }
 
   app.post('/input', async (c) => {
     const body = await readJsonBody(c.req.raw, { maxBytes: settings.maxBodyBytes });
@@ -125,6 +181,7 @@ export function createApp(options: AppOptions): Hono {
       );
     }
     const id = bodyId ?? headerId ?? newMessageId();
+    limit(c, 1);
     await submit([{ ...parsed.value, id }], c.req.raw);
     return c.json({ id, status: 'accepted' }, 202);
   });
@@ -167,6 +224,7 @@ export function createApp(options: AppOptions): Hono {
         },
       );
     }
+    limit(c, messages.length);
     await submit(messages, c.req.raw);
     return c.json({ ids: messages.map((message) => message.id), status: 'accepted' }, 202);
   });

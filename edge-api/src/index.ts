@@ -5,7 +5,7 @@ import { serve } from '@hono/node-server';
 import { loadServiceConfig } from '@tandem/config';
 import { closeHttpServer, createLogger, onShutdown } from '@tandem/service';
 import { createApp } from './app.ts';
-import { configSchema } from './config.ts';
+import { apiKeysOf, configSchema, rateLimitOf } from './config.ts';
 import { createIngestGateway } from './ingest-gateway/create.ts';
 import { createRegistry } from './metrics.ts';
 
@@ -20,7 +20,18 @@ const ingest = createIngestGateway(config.INGEST_ADDR, {
   logger,
 });
 let draining = false;
-const app = createApp({ ingest, logger, registry, isDraining: () => draining });
+// The keys go to the app, which keeps only their digests; the log says how many, never which.
+const apiKeys = apiKeysOf(config);
+const rateLimit = rateLimitOf(config);
+const app = createApp({
+  ingest,
+  logger,
+  registry,
+  isDraining: () => draining,
+  apiKeys,
+  rateLimit,
+  trustedProxies: config.EDGE_TRUST_PROXY,
+});
 
 const server = serve(
   {
@@ -37,6 +48,11 @@ const server = serve(
         ingest: config.INGEST_ADDR,
         deadlineMs: config.INGEST_DEADLINE_MS,
         maxInFlight: config.MAX_IN_FLIGHT,
+        apiKeys: apiKeys
+          ? `${apiKeys.length} from ${config.EDGE_API_KEYS_FILE ? 'EDGE_API_KEYS_FILE' : 'EDGE_API_KEYS'}`
+          : 'off',
+        rateLimit: rateLimit ? `${rateLimit.perSecond}/s, burst ${rateLimit.burst}` : 'off',
+        trustedProxies: config.EDGE_TRUST_PROXY,
       },
       'edge-api listening',
     );

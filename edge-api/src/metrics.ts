@@ -12,6 +12,10 @@ export interface EdgeMetrics {
   requests: Counter<'method' | 'route' | 'status'>;
   duration: Histogram<'method' | 'route' | 'status'>;
   inFlight: Gauge;
+  /** Requests refused before any work: `missing_key` (401), `invalid_key` (403), `rate_limited` (429). */
+  refused: Counter<'reason'>;
+  /** Clients with a rate-limit bucket now (bounded). */
+  rateLimitBuckets: Gauge;
 }
 
 /** The ingest gateway's: its calls to the ingest. */
@@ -48,6 +52,17 @@ export function createMetrics(registry: Registry = createRegistry()): EdgeMetric
     inFlight: new Gauge({
       name: 'http_requests_in_flight',
       help: 'HTTP requests being handled now.',
+      registers,
+    }),
+    refused: new Counter({
+      name: 'edge_requests_refused_total',
+      help: 'Requests refused by the guard, by reason: missing_key (401), invalid_key (403), rate_limited (429).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    rateLimitBuckets: new Gauge({
+      name: 'edge_rate_limit_buckets',
+      help: 'Clients with a rate-limit bucket in memory (idle ones are dropped once full again).',
       registers,
     }),
   };
