@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# `npm test`: brings the local stack up and builds k6 (installing whatever is missing), lints, type-checks and
-# tests every package with turbo against the real servers, then runs the fault suite.
+# `npm test`: brings the local stack up and builds k6 and kustomize (installing whatever is missing), lints,
+# type-checks and tests every package with turbo against the real servers, then runs the fault suite.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 node stack/src/cli.ts up
 # k6 for the loadtest package's script tests (its vitest globalSetup would build it too): built here, before the
 # packages' tests run two at a time, so that a cold `go install` (a few minutes) competes with no test for the CPU.
 [ -n "${K6:-}" ] || bash loadtest/install-k6.sh >/dev/null
+# kustomize for deploy-tests, likewise (about a minute cold; its globalSetup then only checks it is there).
+node deploy-tests/src/install-kustomize.ts >/dev/null
 turbo run lint typecheck --concurrency=2
 turbo run test --concurrency=2 --filter='!@tandem/faults'
 # The fault suite restarts brokers: alone, last, on a private stack of its own (.stack-faults, ports +1000).
