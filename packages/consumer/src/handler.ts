@@ -2,12 +2,19 @@
  * The batch handler both consumers run: decode every delivery, count the valid ones once in the store (one
  * pipelined round trip), and only then let the subscriber acknowledge. A record that cannot be decoded (poison)
  * is reported and skipped, never counted and never allowed to block the stream.
+ *
+ * A store that refuses writes (OOM at maxmemory, READONLY on a replica) is waited for: the handler keeps the batch
+ * — unacknowledged — and applies it again after a back-off that grows to a bound, for as long as `maxHoldMs`;
+ * then it rejects, the broker delivers the batch again and the waiting goes on. Any other failure rejects at once,
+ * and the subscriber's own back-off applies.
  */
+import { setTimeout as timer } from 'node:timers/promises';
 import type { BatchHandler, Delivery } from '@tandem/brokers';
-import type { CountingStore } from '@tandem/counting';
+import { type ApplyResult, type CountingStore, writeRefusalOf } from '@tandem/counting';
 import { decodeMessage, PoisonMessageError, type WeatherMessage } from '@tandem/message';
 import { Counter, Histogram } from 'prom-client';
 import type { LatencyRecorder } from './latency.ts';
+import { StoreWrites } from './store-writes.ts';
 
 export interface CountingHandlerOptions {
   /** Label for metrics: `kafka-redis` or `rabbitmq-valkey`. */
@@ -16,8 +23,22 @@ export interface CountingHandlerOptions {
   onPoison?: (delivery: Delivery, reason: string) => Promise<void> | void;
   /** Gets each message's end-to-end latency once its batch is counted (the benchmark's HdrHistogram). */
   latency?: LatencyRecorder;
+  /** Whether the store takes writes, with its back-off and reports; shared with /ready. Default: the handler's own. */
+  writes?: StoreWrites;
+  /**
+   * The longest one batch is held while the store refuses writes (ms), before it is given back to the broker to
+   * come again: a RabbitMQ delivery unacknowledged for 30 min (`consumer_timeout`) closes its channel. Default
+   * 30 000.
+   */
+  maxHoldMs?: number;
+  /** Aborted when the consumer stops: a batch held for a refusing store is given back at once. */
+  signal?: AbortSignal;
+  /** Waits between two attempts; rejects when `signal` is aborted. Default a timer (tests pass a fake). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   now?: () => number;
 }
+
+export const countingHandlerDefaults = { maxHoldMs: 30_000 } as const;
 
 const messagesTotal = new Counter({
   name: 'consumer_messages_total',
@@ -39,7 +60,37 @@ const batchSize = new Histogram({
 
 export function createCountingHandler(store: CountingStore, options: CountingHandlerOptions): BatchHandler {
   const now = options.now ?? Date.now;
-  const { pipeline } = options;
+  const { pipeline, signal } = options;
+  const writes = options.writes ?? new StoreWrites({ pipeline, now });
+  const maxHoldMs = options.maxHoldMs ?? countingHandlerDefaults.maxHoldMs;
+  const sleep =
+    options.sleep ?? ((ms: number, abort?: AbortSignal) => timer(ms, undefined, { signal: abort }));
+
+  /** Applies the batch, holding it while the store refuses writes (see the top of this file). */
+  async function applyHolding(messages: readonly WeatherMessage[]): Promise<ApplyResult> {
+    // Nothing to write says nothing about whether the store takes writes.
+    if (messages.length === 0) return store.apply(messages);
+    const heldSince = now();
+    for (;;) {
+      try {
+        const result = await store.apply(messages);
+        writes.accepted();
+        return result;
+      } catch (error) {
+        const reason = writeRefusalOf(error);
+        if (!reason) throw error;
+        const delayMs = writes.refused(reason, error);
+        // Given back to the broker: stopping, or held long enough. The streak's back-off goes on when it returns.
+        if (signal?.aborted || now() - heldSince + delayMs > maxHoldMs) throw error;
+        try {
+          await sleep(delayMs, signal);
+        } catch {
+          throw error;
+        }
+      }
+    }
+  }
+
   return async (batch) => {
     const messages: WeatherMessage[] = [];
     for (const delivery of batch) {
@@ -51,7 +102,7 @@ export function createCountingHandler(store: CountingStore, options: CountingHan
         messagesTotal.inc({ pipeline, outcome: 'poison' });
       }
     }
-    const result = await store.apply(messages);
+    const result = await applyHolding(messages);
     const countedAt = now();
     batchSize.observe({ pipeline }, batch.length);
     messagesTotal.inc({ pipeline, outcome: 'counted' }, result.counted);

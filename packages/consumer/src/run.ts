@@ -5,6 +5,8 @@ import { type Logger, onShutdown, startMetricsServer } from '@tandem/service';
 import { Gauge } from 'prom-client';
 import { createCountingHandler } from './handler.ts';
 import { createLatencyRecorder, latencyRoutes } from './latency.ts';
+import { readinessRoutes } from './ready.ts';
+import { StoreWrites } from './store-writes.ts';
 
 export interface ConsumerOptions {
   pipeline: string;
@@ -20,7 +22,10 @@ export interface ConsumerOptions {
   deadLetters?: Publisher;
 }
 
-/** Starts consuming into the store, serves metrics, and on SIGTERM drains: stop, commit/ack, close. */
+/**
+ * Starts consuming into the store, serves /metrics, /health, /ready and /latency, and on SIGTERM drains: stop,
+ * commit/ack, close. A batch held for a store that refuses writes is given back to the broker at once then.
+ */
 export async function runConsumer({
   pipeline,
   subscriber,
@@ -39,9 +44,13 @@ export async function runConsumer({
   });
   await store.ping();
   const latency = createLatencyRecorder(pipeline);
+  const writes = new StoreWrites({ pipeline, log: logger });
+  const stopping = new AbortController();
   const handler = createCountingHandler(store, {
     pipeline,
     latency,
+    writes,
+    signal: stopping.signal,
     onPoison: async (delivery, reason) => {
       // The id and the reason only: a poison record's bytes may be anything, and bodies are never logged.
       logger.warn(
@@ -54,9 +63,15 @@ export async function runConsumer({
     },
   });
   await subscriber.start(handler);
-  const metrics = await startMetricsServer(metricsPort, { routes: latencyRoutes(latency) });
+  const metrics = await startMetricsServer(metricsPort, {
+    routes: {
+      ...latencyRoutes(latency),
+      ...readinessRoutes({ subscriber, writes, stopping: stopping.signal }),
+    },
+  });
   logger.info({ pipeline, metricsPort }, 'consuming');
   onShutdown(logger, async () => {
+    stopping.abort();
     await subscriber.close();
     await deadLetters?.close();
     await store.close();
