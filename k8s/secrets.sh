@@ -37,3 +37,6 @@ ensure valkey password
 ensure rabbitmq-tandem username=tandem password
 # Grafana's admin (component grafana).
 ensure grafana admin-user=admin admin-password
+# The edge's API keys, read as EDGE_API_KEYS (comma-separated; clients send them as Bearer tokens). One random key
+# to start with; k8s/README.md ("API keys") shows how to read it, add keys for more clients, and rotate.
+ensure edge-api-keys keys

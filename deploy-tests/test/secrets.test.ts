@@ -11,6 +11,12 @@ describe('secrets', () => {
 
   it('k8s/secrets.sh is valid bash and makes the Secrets the manifests read', () => {
     execFileSync('bash', ['-n', fromRoot('k8s', 'secrets.sh')]);
-    expect(secretsScript().map((s) => s.name)).toEqual(['redis', 'valkey', 'rabbitmq-tandem', 'grafana']);
+    expect(secretsScript().map((s) => s.name)).toEqual([
+      'redis',
+      'valkey',
+      'rabbitmq-tandem',
+      'grafana',
+      'edge-api-keys',
+    ]);
   });
 });
