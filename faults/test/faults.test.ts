@@ -1,7 +1,7 @@
 /**
  * The fault suite: a steady load from clients that retry with the same id until they get a 202, and during it,
  * one at a time and repeated, every fault of `allFaults` — kill -9 of each service (restarted by a supervisor), a
- * restart of each server, a broker down for 10 s. After each one, once the system recovered by itself: every id
+ * restart of each server, a broker down for 10 s, a store refusing writes (OOM) for 10 s. After each one, once the system recovered by itself: every id
  * that got a 202 is counted exactly once in each store, and nothing else is counted.
  *
  * FAULTS_REPS (default 3) sets the repetitions; FAULTS_ONLY (a comma-separated list of substrings of fault names)
