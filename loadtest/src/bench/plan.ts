@@ -1,0 +1,170 @@
+/**
+ * The bench's command line: its flags, parsed and validated into what to do — show the usage, put two reports side
+ * by side, re-render one, or run a BenchPlan. Pure (it reads no file and starts nothing), so every rule is tested.
+ */
+import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { projectRoot } from '@tandem/config';
+import { type BenchReport, type IngestTransport, ingestTransportLabel } from '../report.ts';
+
+export const usage =
+  'usage: npm run bench [-- --quick] [--rates 50,100,200] [--duration S] [--repeats N] [--warmup S] [--replicas 1|2]\n' +
+  '                     [--ingest grpc|http] [--port-base 18600] [--db 14] [--drain-timeout S] [--no-stack-up] [--out DIR] [--render FILE.json]\n' +
+  '                     [--cpu-prof]   (a V8 CPU profile of every service; the run is named -cpuprof: the profiler slows it)\n' +
+  '       npm run bench -- --compare A.json B.json   (two runs side by side)';
+
+const options = {
+  quick: { type: 'boolean' },
+  rates: { type: 'string' },
+  duration: { type: 'string' },
+  repeats: { type: 'string' },
+  warmup: { type: 'string' },
+  replicas: { type: 'string', default: '1' },
+  ingest: { type: 'string', default: 'grpc' },
+  'port-base': { type: 'string', default: '18600' },
+  db: { type: 'string', default: '14' },
+  'drain-timeout': { type: 'string', default: '60' },
+  'no-stack-up': { type: 'boolean' },
+  'cpu-prof': { type: 'boolean' },
+  out: { type: 'string' },
+  render: { type: 'string' },
+  compare: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parseFlags(args: readonly string[]) {
+  try {
+    return parseArgs({ args: [...args], allowPositionals: true, options });
+  } catch (error) {
+    // parseArgs' own refusals (an unknown option, a missing value) read as any other usage error.
+    throw new UsageError(`${(error as Error).message} (see --help)`);
+  }
+}
+type Flags = ReturnType<typeof parseFlags>['values'];
+
+/** The ladders: `--quick` is a check that everything works (a minute or two), the full one a result to keep. */
+export const ladders = {
+  quick: { rates: [50, 100, 200], durationSeconds: 10, repeats: 2, warmupSeconds: 10 },
+  full: {
+    rates: [50, 100, 200, 300, 400, 600, 800, 1000, 1200, 1600],
+    durationSeconds: 30,
+    repeats: 3,
+    warmupSeconds: 20,
+  },
+} as const;
+
+/** Everything a run needs to know, decided before anything starts. */
+export interface BenchPlan {
+  /** quick or full: the ladder as it is; custom: --rates, --duration or --repeats changed it. */
+  mode: BenchReport['mode'];
+  rates: number[];
+  durationSeconds: number;
+  repeats: number;
+  warmupSeconds: number;
+  /** Edges and ingests. */
+  replicas: 1 | 2;
+  /** How the edge reaches the ingest. */
+  ingest: IngestTransport;
+  /** The system's first port (the launcher counts up from it). */
+  portBase: number;
+  /** The Redis/Valkey database of the run. */
+  db: number;
+  /** How long a step waits for both stores to count every accepted message before it calls the rate saturated. */
+  drainTimeoutMs: number;
+  /** Whether to bring the local stack up first (`--no-stack-up`: it is already). */
+  stackUp: boolean;
+  /** `--cpu-prof`: a V8 CPU profile of every service. */
+  cpuProfile: boolean;
+  startedAt: Date;
+  /** startedAt as it appears in file names: 2026-11-21T16-06-30Z. */
+  stamp: string;
+  /** The reports are `<outBase>.json`, `.md` and `.svg`. */
+  outBase: string;
+  /** The run's logs, k6 summaries and CPU profiles: always under the git-ignored bench/results/tmp/. */
+  workDir: string;
+}
+
+export type BenchCommand =
+  | { kind: 'help' }
+  | { kind: 'compare'; first: string; second: string }
+  | { kind: 'render'; file: string }
+  | { kind: 'run'; plan: BenchPlan };
+
+/** A command line the bench refuses: the message is shown after `bench: `, and the exit code is 2. */
+export class UsageError extends Error {}
+
+export const resultsDir = join(projectRoot, 'bench', 'results');
+
+/** What the command line asks for; throws a UsageError when it is wrong. */
+export function parseBenchArgs(args: readonly string[], now = new Date()): BenchCommand {
+  const { values: flags, positionals } = parseFlags(args);
+  if (flags.help) return { kind: 'help' };
+  if (flags.compare) {
+    const [first, second] = positionals;
+    if (positionals.length !== 2 || !first || !second) {
+      throw new UsageError(
+        '--compare takes two reports, e.g. --compare bench/results/A.json bench/results/B.json',
+      );
+    }
+    return { kind: 'compare', first, second };
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]} (see --help)`);
+  if (flags.render) return { kind: 'render', file: flags.render };
+  return { kind: 'run', plan: benchPlan(flags, now) };
+}
+
+function benchPlan(flags: Flags, startedAt: Date): BenchPlan {
+  const ladder = flags.quick ? ladders.quick : ladders.full;
+  const rates = flags.rates ? flags.rates.split(',').map(Number) : [...ladder.rates];
+  const durationSeconds = Number(flags.duration ?? ladder.durationSeconds);
+  const repeats = Number(flags.repeats ?? ladder.repeats);
+  const warmupSeconds = Number(flags.warmup ?? ladder.warmupSeconds);
+  const replicas = flags.replicas === '2' ? 2 : 1;
+  const ingest = flags.ingest as IngestTransport;
+  if (!Object.hasOwn(ingestTransportLabel, ingest)) {
+    throw new UsageError(`--ingest must be grpc or http, not ${flags.ingest}`);
+  }
+  if (ingest === 'http' && replicas === 2) {
+    throw new UsageError('--ingest http runs with one ingest; it cannot be combined with --replicas 2');
+  }
+  if (rates.some((r) => !(r > 0)) || !(durationSeconds > 0) || !(repeats >= 1) || !(warmupSeconds >= 0)) {
+    throw new UsageError('--rates must be positive numbers, --duration and --repeats positive, --warmup ≥ 0');
+  }
+  const ladderChanged = Boolean(flags.rates || flags.duration || flags.repeats);
+  const mode: BenchPlan['mode'] = ladderChanged ? 'custom' : flags.quick ? 'quick' : 'full';
+  const cpuProfile = flags['cpu-prof'] === true;
+  const stamp = startedAt
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
+  // A quick run is a check, not a result to keep: it goes under the git-ignored tmp/ unless --out says otherwise.
+  const name = `${stamp}${mode === 'quick' ? '-quick' : ''}${replicas === 2 ? '-replicas2' : ''}${ingest === 'http' ? '-http' : ''}${cpuProfile ? '-cpuprof' : ''}`;
+  const outBase = join(flags.out ?? (mode === 'quick' ? join(resultsDir, 'tmp') : resultsDir), name);
+  return {
+    mode,
+    rates,
+    durationSeconds,
+    repeats,
+    warmupSeconds,
+    replicas,
+    ingest,
+    portBase: Number(flags['port-base']),
+    db: Number(flags.db),
+    drainTimeoutMs: Number(flags['drain-timeout']) * 1000,
+    stackUp: !flags['no-stack-up'],
+    cpuProfile,
+    startedAt,
+    stamp,
+    outBase,
+    workDir: join(resultsDir, 'tmp', basename(outBase)),
+  };
+}
+
+/** The steps a run measures (the warm-up aside), if no rate saturates. */
+export const totalSteps = (plan: BenchPlan) => plan.rates.length * plan.repeats;
+
+/** The run in one line, with a rough estimate of how long it takes. */
+export function describePlan(plan: BenchPlan): string {
+  const estimate = Math.round(20 + plan.warmupSeconds + totalSteps(plan) * (plan.durationSeconds + 4));
+  return `${plan.mode}: ${plan.rates.join(', ')} msg/s × ${plan.durationSeconds}s, ${plan.repeats} repeat(s), ${plan.replicas} replica(s), edge → ingest over ${ingestTransportLabel[plan.ingest]}; about ${Math.ceil(estimate / 60)} min.`;
+}

@@ -1,0 +1,132 @@
+import { join } from 'node:path';
+import { projectRoot } from '@tandem/config';
+import { describe, expect, it } from 'vitest';
+import {
+  type BenchCommand,
+  type BenchPlan,
+  describePlan,
+  ladders,
+  parseBenchArgs,
+  resultsDir,
+  UsageError,
+} from '../src/bench/plan.ts';
+
+const now = new Date('2026-11-21T16:06:30.123Z');
+
+function plan(...args: string[]): BenchPlan {
+  const command = parseBenchArgs(args, now);
+  if (command.kind !== 'run') throw new Error(`not a run: ${command.kind}`);
+  return command.plan;
+}
+
+const refused =
+  (...args: string[]) =>
+  () =>
+    parseBenchArgs(args, now);
+
+describe('the bench command line', () => {
+  it('--help, --compare A B and --render FILE are commands of their own', () => {
+    expect(parseBenchArgs(['--help'])).toEqual<BenchCommand>({ kind: 'help' });
+    expect(parseBenchArgs(['-h', '--quick'])).toEqual<BenchCommand>({ kind: 'help' });
+    expect(parseBenchArgs(['--compare', 'a.json', 'b.json'])).toEqual<BenchCommand>({
+      kind: 'compare',
+      first: 'a.json',
+      second: 'b.json',
+    });
+    expect(parseBenchArgs(['--render', 'r.json'])).toEqual<BenchCommand>({ kind: 'render', file: 'r.json' });
+  });
+
+  it('refuses --compare without exactly two reports, a stray argument and an unknown flag', () => {
+    expect(refused('--compare', 'a.json')).toThrow(/--compare takes two reports/);
+    expect(refused('--compare', 'a.json', 'b.json', 'c.json')).toThrow(/--compare takes two reports/);
+    expect(refused('extra')).toThrow(/unexpected argument extra/);
+    expect(refused('--rate', '5')).toThrow(UsageError);
+    expect(refused('--duration')).toThrow(UsageError);
+  });
+});
+
+describe('the plan', () => {
+  it('a quick run: the quick ladder, written under the git-ignored bench/results/tmp/', () => {
+    const p = plan('--quick');
+    expect(p.mode).toBe('quick');
+    expect(p).toMatchObject({ ...ladders.quick, rates: [50, 100, 200] });
+    expect(p.outBase).toBe(join(projectRoot, 'bench', 'results', 'tmp', '2026-11-21T16-06-30Z-quick'));
+    expect(p.workDir).toBe(join(resultsDir, 'tmp', '2026-11-21T16-06-30Z-quick'));
+    expect(p.stamp).toBe('2026-11-21T16-06-30Z');
+  });
+
+  it('a full run: the full ladder, with the defaults, written to bench/results/ itself', () => {
+    const p = plan();
+    expect(p).toMatchObject({
+      mode: 'full',
+      rates: [50, 100, 200, 300, 400, 600, 800, 1000, 1200, 1600],
+      durationSeconds: 30,
+      repeats: 3,
+      warmupSeconds: 20,
+      replicas: 1,
+      ingest: 'grpc',
+      portBase: 18600,
+      db: 14,
+      drainTimeoutMs: 60_000,
+      stackUp: true,
+      cpuProfile: false,
+    });
+    expect(p.outBase).toBe(join(resultsDir, '2026-11-21T16-06-30Z'));
+    // The logs always go under tmp/, whatever the reports' folder.
+    expect(p.workDir).toBe(join(resultsDir, 'tmp', '2026-11-21T16-06-30Z'));
+  });
+
+  it('custom as soon as --rates, --duration or --repeats changes the ladder; --warmup does not', () => {
+    expect(plan('--rates', '10,20').mode).toBe('custom');
+    expect(plan('--quick', '--duration', '5').mode).toBe('custom');
+    expect(plan('--repeats', '1').mode).toBe('custom');
+    expect(plan('--quick', '--warmup', '0').mode).toBe('quick');
+    // A custom run is a result: it goes to bench/results/, the quick ladder's other settings kept.
+    const p = plan('--quick', '--rates', '10,20');
+    expect(p).toMatchObject({ rates: [10, 20], durationSeconds: 10, repeats: 2, warmupSeconds: 10 });
+    expect(p.outBase).toBe(join(resultsDir, '2026-11-21T16-06-30Z'));
+  });
+
+  it('names the run after what changes what is measured; --out moves the reports, not the logs', () => {
+    expect(plan('--quick', '--replicas', '2', '--cpu-prof').outBase).toMatch(
+      /2026-11-21T16-06-30Z-quick-replicas2-cpuprof$/,
+    );
+    const p = plan('--ingest', 'http', '--out', '/tmp/elsewhere');
+    expect(p.outBase).toBe('/tmp/elsewhere/2026-11-21T16-06-30Z-http');
+    expect(p.workDir).toBe(join(resultsDir, 'tmp', '2026-11-21T16-06-30Z-http'));
+  });
+
+  it('takes the system settings as given', () => {
+    expect(
+      plan('--port-base', '19000', '--db', '3', '--drain-timeout', '5', '--no-stack-up', '--cpu-prof'),
+    ).toMatchObject({ portBase: 19000, db: 3, drainTimeoutMs: 5000, stackUp: false, cpuProfile: true });
+  });
+
+  it('refuses rates, durations, repeats and warm-ups that make no sense', () => {
+    const message = /--rates must be positive numbers, --duration and --repeats positive, --warmup ≥ 0/;
+    expect(refused('--rates', '50,0')).toThrow(message);
+    expect(refused('--rates', '50,-10')).toThrow(message);
+    expect(refused('--rates', '50,abc')).toThrow(message);
+    expect(refused('--rates', '50,,100')).toThrow(message);
+    expect(refused('--duration', '0')).toThrow(message);
+    expect(refused('--repeats', '0')).toThrow(message);
+    expect(refused('--warmup=-1')).toThrow(message);
+    expect(plan('--warmup', '0').warmupSeconds).toBe(0);
+  });
+
+  it('refuses an unknown transport, and HTTP/JSON with two replicas', () => {
+    expect(refused('--ingest', 'websocket')).toThrow('--ingest must be grpc or http, not websocket');
+    expect(refused('--ingest', 'toString')).toThrow(/--ingest must be grpc or http/);
+    expect(refused('--ingest', 'http', '--replicas', '2')).toThrow(
+      '--ingest http runs with one ingest; it cannot be combined with --replicas 2',
+    );
+    expect(plan('--ingest', 'http').replicas).toBe(1);
+    expect(plan('--replicas', '2').replicas).toBe(2);
+  });
+
+  it('describes itself in one line, with an estimate', () => {
+    expect(describePlan(plan('--quick'))).toBe(
+      'quick: 50, 100, 200 msg/s × 10s, 2 repeat(s), 1 replica(s), edge → ingest over gRPC; about 2 min.',
+    );
+  });
+});
