@@ -106,6 +106,82 @@ export const env = {
     ),
 };
 
+/** The SASL mechanisms a Kafka client can authenticate with (SCRAM; the names kafkajs uses). */
+export const kafkaSaslMechanisms = ['scram-sha-256', 'scram-sha-512'] as const;
+export type KafkaSaslMechanism = (typeof kafkaSaslMechanisms)[number];
+
+/** SASL/SCRAM credentials for a Kafka listener that requires them. */
+export interface KafkaSasl {
+  mechanism: KafkaSaslMechanism;
+  username: string;
+  password: string;
+}
+
+/** Where a Kafka client connects, and as whom: what every Kafka client of the project is given. */
+export interface KafkaConnection {
+  brokers: string[];
+  /** Absent: the listener takes clients without authentication. */
+  sasl?: KafkaSasl;
+}
+
+/**
+ * The variables of a Kafka connection, for a schema's object: KAFKA_BROKERS, and for a listener that requires
+ * SASL/SCRAM KAFKA_SASL_USERNAME with KAFKA_SASL_PASSWORD (both or neither: add `.superRefine(kafkaSaslComplete)`)
+ * and KAFKA_SASL_MECHANISM (`scram-sha-512` unless set). The password is secret(): never shown in an error.
+ */
+export const kafkaFields = {
+  KAFKA_BROKERS: env.hostPorts(),
+  KAFKA_SASL_MECHANISM: z.preprocess(
+    (value) => (typeof value === 'string' && value !== '' ? value.toLowerCase() : undefined),
+    z.enum(kafkaSaslMechanisms).default('scram-sha-512'),
+  ),
+  KAFKA_SASL_USERNAME: z.preprocess(emptyAsUnset, z.string().trim().min(1).optional()),
+  KAFKA_SASL_PASSWORD: secret(z.preprocess(emptyAsUnset, z.string().min(1).optional())),
+};
+
+interface KafkaVariables {
+  KAFKA_BROKERS: string[];
+  KAFKA_SASL_MECHANISM: KafkaSaslMechanism;
+  KAFKA_SASL_USERNAME?: string | undefined;
+  KAFKA_SASL_PASSWORD?: string | undefined;
+}
+
+/** The cross-field rule of kafkaFields: a user name without a password (or the reverse) is a mistake, not "no auth". */
+export function kafkaSaslComplete(config: KafkaVariables, context: z.RefinementCtx): void {
+  const { KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = config;
+  if (username !== undefined && password === undefined)
+    context.addIssue({
+      code: 'custom',
+      path: ['KAFKA_SASL_PASSWORD'],
+      message: 'required with KAFKA_SASL_USERNAME',
+    });
+  if (password !== undefined && username === undefined)
+    context.addIssue({
+      code: 'custom',
+      path: ['KAFKA_SASL_USERNAME'],
+      message: 'required with KAFKA_SASL_PASSWORD',
+    });
+}
+
+/** A Kafka connection's variables alone (tools and tests that only talk to Kafka). */
+export const kafkaConnectionSchema = z.object(kafkaFields).superRefine(kafkaSaslComplete);
+
+/** The parsed variables as the brokers package's client options take them: `{ brokers, sasl? }`. */
+export function kafkaConnection(config: KafkaVariables): KafkaConnection {
+  const { KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = config;
+  return {
+    brokers: config.KAFKA_BROKERS,
+    ...(username !== undefined && password !== undefined
+      ? { sasl: { mechanism: config.KAFKA_SASL_MECHANISM, username, password } }
+      : {}),
+  };
+}
+
+/** The Kafka connection named by an environment (a record of variables, `process.env` by default); throws a ConfigError. */
+export function kafkaConnectionFromEnv(variables: NodeJS.ProcessEnv = process.env): KafkaConnection {
+  return kafkaConnection(parseConfig(kafkaConnectionSchema, variables));
+}
+
 /**
  * A service's start-up: `.stack/env` under the environment, then the schema; a bad value ends the process with
  * exit code 2 and a message naming each variable, before anything connects anywhere.

@@ -3,7 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, env, loadStackEnv, parseConfig, redact, secret } from '../src/index.ts';
+import {
+  ConfigError,
+  env,
+  kafkaConnection,
+  kafkaConnectionFromEnv,
+  kafkaConnectionSchema,
+  loadStackEnv,
+  parseConfig,
+  redact,
+  secret,
+} from '../src/index.ts';
 
 const schema = z.object({
   PORT: env.port(8080),
@@ -84,6 +94,55 @@ describe('parseConfig', () => {
       /^invalid configuration:\n {2}API_KEYS: each key needs 16 characters \(its value is secret and not shown\)$/,
     );
     expect(() => parseConfig(keys, {})).toThrow(/API_KEYS: .*\(not set\)/);
+  });
+});
+
+describe('the Kafka connection variables', () => {
+  const brokers = { KAFKA_BROKERS: '127.0.0.1:9092' };
+  const sasl = { KAFKA_SASL_USERNAME: 'tandem', KAFKA_SASL_PASSWORD: 'pa ss=w,rd' };
+
+  it('without credentials: brokers only, no SASL', () => {
+    expect(kafkaConnectionFromEnv(brokers)).toEqual({ brokers: ['127.0.0.1:9092'] });
+    expect(kafkaConnectionFromEnv({ ...brokers, KAFKA_SASL_USERNAME: '', KAFKA_SASL_PASSWORD: '' })).toEqual({
+      brokers: ['127.0.0.1:9092'],
+    });
+  });
+
+  it('with a user name and password: SCRAM-SHA-512 unless the mechanism says otherwise', () => {
+    expect(kafkaConnectionFromEnv({ ...brokers, ...sasl })).toEqual({
+      brokers: ['127.0.0.1:9092'],
+      sasl: { mechanism: 'scram-sha-512', username: 'tandem', password: 'pa ss=w,rd' },
+    });
+    const config = parseConfig(kafkaConnectionSchema, {
+      ...brokers,
+      ...sasl,
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256',
+    });
+    expect(kafkaConnection(config).sasl?.mechanism).toBe('scram-sha-256');
+  });
+
+  it.each([
+    [{ KAFKA_SASL_USERNAME: 'tandem' }, /KAFKA_SASL_PASSWORD: required with KAFKA_SASL_USERNAME \(not set\)/],
+    [
+      { KAFKA_SASL_PASSWORD: 'hunter2-hunter2' },
+      /KAFKA_SASL_USERNAME: required with KAFKA_SASL_PASSWORD \(not set\)/,
+    ],
+    [{ ...sasl, KAFKA_SASL_MECHANISM: 'plain' }, /KAFKA_SASL_MECHANISM: .*\(got "plain"\)/],
+  ])('refuses half a configuration or an unknown mechanism: %o', (variables, message) => {
+    expect(() => kafkaConnectionFromEnv({ ...brokers, ...variables })).toThrow(message);
+  });
+
+  it('never shows the password in an error', () => {
+    const wrong = { ...brokers, ...sasl, KAFKA_SASL_MECHANISM: 'md5', KAFKA_BROKERS: 'nohost' };
+    const message = (() => {
+      try {
+        kafkaConnectionFromEnv(wrong);
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(message).toMatch(/KAFKA_SASL_MECHANISM: /);
+    expect(message).not.toContain(sasl.KAFKA_SASL_PASSWORD);
   });
 });
 
