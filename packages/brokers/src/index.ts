@@ -1,3 +1,4 @@
+export type { KafkaConnection, KafkaSasl } from '@tandem/config';
 export type {
   BatchHandler,
   BrokerFeatures,

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type KafkaSasl, kafkaConnectionFromEnv } from '@tandem/config';
 import { describe, expect, it } from 'vitest';
 import {
   createKafkaPublisher,
@@ -8,10 +9,12 @@ import {
   kafkaGroupBacklog,
   removeKafkaResources,
 } from '../src/index.ts';
+import { withKafkaAdmin } from '../src/kafka/client.ts';
 import { brokerConformance } from './broker.case.ts';
-import { testLogger as logger, required, suffix } from './support.ts';
+import { testLogger as logger, suffix } from './support.ts';
 
-const brokers = required('KAFKA_BROKERS').split(',');
+/** The local stack's broker and its SASL/SCRAM credentials, from `.stack/env`. */
+const connection = kafkaConnectionFromEnv();
 
 brokerConformance({
   features: kafkaFeatures,
@@ -20,11 +23,11 @@ brokerConformance({
     const topic = `brokers-test-${name}`;
     const groupId = `brokers-test-${name}`;
     const clientId = `brokers-test-${name}`;
-    await ensureKafkaTopic({ brokers, topic, partitions: 3, logger });
+    await ensureKafkaTopic({ ...connection, topic, partitions: 3, logger });
     return {
       async publisher() {
         const publisher = await createKafkaPublisher({
-          brokers,
+          ...connection,
           topic,
           clientId,
           lingerMs: 5,
@@ -35,7 +38,7 @@ brokerConformance({
       },
       subscriber: ({ maxBatch }) =>
         createKafkaSubscriber({
-          brokers,
+          ...connection,
           topic,
           groupId,
           clientId,
@@ -44,9 +47,9 @@ brokerConformance({
           retryDelayMs: 10,
           logger,
         }),
-      backlogFromOutside: () => kafkaGroupBacklog({ brokers, topic, groupId, logger }),
+      backlogFromOutside: () => kafkaGroupBacklog({ ...connection, topic, groupId, logger }),
       async dispose() {
-        await removeKafkaResources({ brokers, topics: [topic], groupIds: [groupId], logger });
+        await removeKafkaResources({ ...connection, topics: [topic], groupIds: [groupId], logger });
       },
     };
   },
@@ -56,13 +59,25 @@ describe('kafka subscriber', () => {
   it('hands the partitions of one fetch to the handler at once, each partition in order, each record once', async () => {
     const name = suffix();
     const topic = `brokers-test-${name}`;
-    await ensureKafkaTopic({ brokers, topic, partitions: 3, logger });
-    const publisher = await createKafkaPublisher({ brokers, topic, clientId: name, lingerMs: 5, logger });
+    await ensureKafkaTopic({ ...connection, topic, partitions: 3, logger });
+    const publisher = await createKafkaPublisher({
+      ...connection,
+      topic,
+      clientId: name,
+      lingerMs: 5,
+      logger,
+    });
     const sent = Array.from({ length: 60 }, (_, i) => ({ id: `c-${i}`, payload: Buffer.from(String(i)) }));
     await publisher.publish(sent);
     await publisher.close();
 
-    const subscriber = await createKafkaSubscriber({ brokers, topic, groupId: name, clientId: name, logger });
+    const subscriber = await createKafkaSubscriber({
+      ...connection,
+      topic,
+      groupId: name,
+      clientId: name,
+      logger,
+    });
     let running = 0;
     let mostAtOnce = 0;
     const received: { id: string | undefined; stream: string | undefined }[] = [];
@@ -77,7 +92,7 @@ describe('kafka subscriber', () => {
     const deadline = Date.now() + 30_000;
     while (received.length < sent.length && Date.now() < deadline) await sleep(100);
     await subscriber.close();
-    await removeKafkaResources({ brokers, topics: [topic], groupIds: [name], logger });
+    await removeKafkaResources({ ...connection, topics: [topic], groupIds: [name], logger });
 
     expect(received.map((r) => r.id).sort()).toEqual(sent.map((e) => e.id).sort());
     expect(new Set(received.map((r) => r.stream)).size).toBe(3);
@@ -91,17 +106,23 @@ describe('kafka subscriber', () => {
   it('commits handled offsets on its timer and on close, never per chunk', async () => {
     const name = suffix();
     const topic = `brokers-test-${name}`;
-    await ensureKafkaTopic({ brokers, topic, partitions: 3, logger });
-    const publisher = await createKafkaPublisher({ brokers, topic, clientId: name, lingerMs: 5, logger });
+    await ensureKafkaTopic({ ...connection, topic, partitions: 3, logger });
+    const publisher = await createKafkaPublisher({
+      ...connection,
+      topic,
+      clientId: name,
+      lingerMs: 5,
+      logger,
+    });
     await publisher.publish(
       Array.from({ length: 30 }, (_, i) => ({ id: `t-${i}`, payload: Buffer.from('x') })),
     );
     await publisher.close();
-    const lag = () => kafkaGroupBacklog({ brokers, topic, groupId: name, logger });
+    const lag = () => kafkaGroupBacklog({ ...connection, topic, groupId: name, logger });
 
     // A timer too slow to fire during the test: whatever gets committed, close() committed.
     const subscriber = await createKafkaSubscriber({
-      brokers,
+      ...connection,
       topic,
       groupId: name,
       clientId: name,
@@ -120,15 +141,37 @@ describe('kafka subscriber', () => {
     await subscriber.close();
     expect(await lag()).toBe(0);
 
-    await removeKafkaResources({ brokers, topics: [topic], groupIds: [name], logger });
+    await removeKafkaResources({ ...connection, topics: [topic], groupIds: [name], logger });
   }, 60_000);
 });
 
 describe('kafkaGroupBacklog', () => {
   it('says that a topic does not exist, instead of retrying offset requests for it', async () => {
     const topic = `brokers-test-missing-${suffix()}`;
-    await expect(kafkaGroupBacklog({ brokers, topic, groupId: topic, logger })).rejects.toThrow(
+    await expect(kafkaGroupBacklog({ ...connection, topic, groupId: topic, logger })).rejects.toThrow(
       `topic ${topic} does not exist (yet)`,
     );
   });
+});
+
+describe('SASL/SCRAM', () => {
+  it('is what the local stack requires: every client above authenticated', () => {
+    expect(connection.sasl).toMatchObject({ mechanism: 'scram-sha-512', username: expect.any(String) });
+  });
+
+  it('a wrong password is refused at once, not retried as if the broker were away', async () => {
+    const started = Date.now();
+    const wrong = {
+      ...connection,
+      sasl: { ...(connection.sasl as KafkaSasl), password: 'not-the-password' },
+    };
+    await expect(withKafkaAdmin({ ...wrong, logger }, (admin) => admin.listTopics())).rejects.toMatchObject({
+      name: 'KafkaJSSASLAuthenticationError',
+    });
+    await expect(
+      createKafkaPublisher({ ...wrong, topic: 'brokers-test-never', clientId: 'brokers-test-wrong', logger }),
+    ).rejects.toThrow(/SASL SCRAM SHA512 authentication failed/);
+    // The retrying helpers' bound is 30 s: an authentication failure is not worth a retry.
+    expect(Date.now() - started).toBeLessThan(10_000);
+  }, 30_000);
 });

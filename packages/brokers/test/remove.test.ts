@@ -1,4 +1,6 @@
 // Removing a finished run's topics, groups and queues, against the real local Kafka and RabbitMQ.
+
+import { kafkaConnectionFromEnv } from '@tandem/config';
 import amqp from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,22 +14,29 @@ import { withKafkaAdmin } from '../src/kafka/client.ts';
 import { collect, makeEnvelopes, waitFor } from './broker.case.ts';
 import { testLogger as logger, required, suffix } from './support.ts';
 
-const brokers = required('KAFKA_BROKERS').split(',');
+/** The local stack's broker and its SASL/SCRAM credentials, from `.stack/env`. */
+const connection = kafkaConnectionFromEnv();
 const url = required('RABBITMQ_URL');
 
 describe('removeKafkaResources', () => {
   // The checks go through the same retrying admin as the tools.
-  const admin = { brokers, clientId: 'brokers-test-admin', logger };
+  const admin = { ...connection, clientId: 'brokers-test-admin', logger };
   const groups = () =>
     withKafkaAdmin(admin, (a) => a.listGroups()).then(({ groups }) => groups.map((group) => group.groupId));
   const topics = () => withKafkaAdmin(admin, (a) => a.listTopics());
 
   async function consumeAll(topic: string, groupId: string) {
-    const publisher = await createKafkaPublisher({ brokers, topic, clientId: groupId, logger });
+    const publisher = await createKafkaPublisher({ ...connection, topic, clientId: groupId, logger });
     const envelopes = makeEnvelopes(5, groupId);
     await publisher.publish(envelopes);
     await publisher.close();
-    const subscriber = await createKafkaSubscriber({ brokers, topic, groupId, clientId: groupId, logger });
+    const subscriber = await createKafkaSubscriber({
+      ...connection,
+      topic,
+      groupId,
+      clientId: groupId,
+      logger,
+    });
     const seen = collect();
     await subscriber.start(seen.handler);
     await waitFor(() => seen.distinct.size === envelopes.length, `${groupId} read everything`);
@@ -38,13 +47,13 @@ describe('removeKafkaResources', () => {
     const name = `brokers-test-${suffix()}`;
     const [topic, other] = [name, `${name}-other`];
     const [idle, busy, never] = [`${name}-idle`, `${name}-busy`, `${name}-never`];
-    await ensureKafkaTopic({ brokers, topic, partitions: 2, logger });
-    await ensureKafkaTopic({ brokers, topic: other, partitions: 1, logger });
+    await ensureKafkaTopic({ ...connection, topic, partitions: 2, logger });
+    await ensureKafkaTopic({ ...connection, topic: other, partitions: 1, logger });
     await (await consumeAll(topic, idle)).close();
     const member = await consumeAll(other, busy);
 
     const first = await removeKafkaResources({
-      brokers,
+      ...connection,
       topics: [topic, `${topic}.dlq`],
       groupIds: [idle, busy, never],
       logger,
@@ -57,7 +66,12 @@ describe('removeKafkaResources', () => {
     expect(await topics()).toContain(other);
 
     await member.close();
-    const second = await removeKafkaResources({ brokers, topics: [topic, other], groupIds: [busy], logger });
+    const second = await removeKafkaResources({
+      ...connection,
+      topics: [topic, other],
+      groupIds: [busy],
+      logger,
+    });
     expect(second).toEqual({ removed: [busy, other], left: [] });
     expect(await groups()).not.toContain(busy);
     expect(await topics()).not.toContain(other);

@@ -1,10 +1,16 @@
-import { type Admin, Kafka, type LogEntry, logLevel } from 'kafkajs';
+import type { KafkaSasl } from '@tandem/config';
+import { type Admin, Kafka, type LogEntry, logLevel, type SASLOptions } from 'kafkajs';
 import { type BrokerLogger, stderrLogger } from '../logger.ts';
 import { isRetriableKafkaError, type RetryOptions, retrying } from '../retry.ts';
 
 export interface KafkaClientOptions {
   /** `host:port` of each bootstrap broker (KAFKA_BROKERS split on commas). */
   brokers: readonly string[];
+  /**
+   * SASL/SCRAM credentials, for a listener that requires them (the local stack's and the cluster's do); absent, the
+   * client connects without authenticating. From the environment: `kafkaConnection()` of `@tandem/config`.
+   */
+  sasl?: KafkaSasl | undefined;
   clientId: string;
   logger?: BrokerLogger;
   /** Timeout of one broker request (ms); kafkajs's default is 30000. */
@@ -19,6 +25,7 @@ export interface KafkaClientOptions {
 /** One kafkajs client whose log goes to a BrokerLogger. */
 export function createKafkaClient({
   brokers,
+  sasl,
   clientId,
   logger,
   requestTimeoutMs,
@@ -32,13 +39,22 @@ export function createKafkaClient({
     logLevel: logger ? logLevel.INFO : logLevel.WARN,
     logCreator: () => (entry) => write(target, entry),
     connectionTimeout: 3000,
+    // The only place a kafkajs client is made: every producer, consumer and admin of the project authenticates here.
+    ...(sasl ? { sasl: saslOptions(sasl) } : {}),
     ...(requestTimeoutMs === undefined ? {} : { requestTimeout: requestTimeoutMs }),
     ...(clientRetries === undefined ? {} : { retry: { retries: clientRetries } }),
   });
 }
 
+/** kafkajs's SASL options for SCRAM: one object type per mechanism. */
+function saslOptions({ mechanism, username, password }: KafkaSasl): SASLOptions {
+  return mechanism === 'scram-sha-256'
+    ? { mechanism, username, password }
+    : { mechanism, username, password };
+}
+
 export interface KafkaAdminOptions
-  extends Pick<KafkaClientOptions, 'brokers' | 'logger'>,
+  extends Pick<KafkaClientOptions, 'brokers' | 'sasl' | 'logger'>,
     Partial<Pick<KafkaClientOptions, 'clientId'>> {
   /** The bound and backoff of the retry of retriable errors (default: 30 s, from 100 ms up to 2 s). */
   retry?: RetryOptions;
@@ -57,10 +73,10 @@ export function withKafkaAdmin<T>(
   options: KafkaAdminOptions,
   work: (admin: Admin) => Promise<T>,
 ): Promise<T> {
-  const { brokers, logger, clientId = 'tandem-admin' } = options;
+  const { brokers, sasl, logger, clientId = 'tandem-admin' } = options;
   const createAdmin =
     options.createAdmin ??
-    (() => createKafkaClient({ brokers, clientId, ...(logger ? { logger } : {}) }).admin());
+    (() => createKafkaClient({ brokers, sasl, clientId, ...(logger ? { logger } : {}) }).admin());
   return retrying(
     async () => {
       const admin = createAdmin();
