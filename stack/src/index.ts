@@ -30,11 +30,23 @@ export const serverNames: readonly ServerName[] = ['kafka', 'rabbitmq', 'redis',
 /** What a stack's env file holds and every service, test and tool connects with. */
 export interface StackEnv {
   KAFKA_BROKERS: string;
+  /** Kafka's listener requires SASL/SCRAM: the mechanism (`scram-sha-512`), user and password to log in with. */
+  KAFKA_SASL_MECHANISM: string;
+  KAFKA_SASL_USERNAME: string;
+  KAFKA_SASL_PASSWORD: string;
   RABBITMQ_URL: string;
   REDIS_URL: string;
   VALKEY_URL: string;
 }
-const stackVariables = ['KAFKA_BROKERS', 'RABBITMQ_URL', 'REDIS_URL', 'VALKEY_URL'] as const;
+export const stackVariables = [
+  'KAFKA_BROKERS',
+  'KAFKA_SASL_MECHANISM',
+  'KAFKA_SASL_USERNAME',
+  'KAFKA_SASL_PASSWORD',
+  'RABBITMQ_URL',
+  'REDIS_URL',
+  'VALKEY_URL',
+] as const satisfies readonly (keyof StackEnv)[];
 
 export interface ServerStatus {
   name: ServerName;
@@ -97,6 +109,8 @@ export function localStack(options: StackOptions = {}): LocalStack {
     const started = Date.now();
     const dirs = serverDir(location, server.name);
     let pid = runningPid(dirs.pid);
+    const outdated = pid === undefined ? undefined : server.outdated?.();
+    if (outdated) throw new StackError(`${server.name}: ${outdated}`);
     if (pid === undefined) {
       for (const port of server.ports) {
         if (await portOpen(port)) {
@@ -157,6 +171,8 @@ export function localStack(options: StackOptions = {}): LocalStack {
           const pid = pidOf(server);
           const row = { name: server.name, ports: server.ports, pid };
           if (pid === undefined) return { ...row, state: 'stopped' };
+          const outdated = server.outdated?.();
+          if (outdated) return { ...row, state: 'not answering', detail: outdated };
           try {
             return { ...row, state: 'running', detail: await server.probe(secrets) };
           } catch (error) {

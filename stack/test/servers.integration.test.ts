@@ -19,17 +19,25 @@ beforeAll(() => {
 });
 
 describe('Kafka', () => {
+  const brokers = () => settings.KAFKA_BROKERS.split(',');
+  const user = () => ({ username: settings.KAFKA_SASL_USERNAME, password: settings.KAFKA_SASL_PASSWORD });
+  /** A client of the project's library, as it logs in (or not); `once`: no retries, for the refusals. */
+  const client = (sasl?: { username: string; password: string }, once = false) =>
+    new Kafka({
+      clientId: 'stack-test',
+      brokers: brokers(),
+      ...(sasl ? { sasl: { mechanism: 'scram-sha-512' as const, ...sasl } } : {}),
+      logLevel: logLevel.NOTHING,
+      ...(once ? { connectionTimeout: 2000, retry: { retries: 0 } } : {}),
+    });
+
   it('is a 4.1 broker by the metadata.version its ApiVersions reports', async () => {
     await ensureKafkaJars(() => {});
-    expect(await brokerMetadataVersion(settings.KAFKA_BROKERS)).toMatch(/^4\.1-IV\d+$/);
+    expect(await brokerMetadataVersion(settings.KAFKA_BROKERS, user())).toMatch(/^4\.1-IV\d+$/);
   }, 30_000);
 
   it('takes a record from an idempotent producer and hands it to a consumer group', async () => {
-    const kafka = new Kafka({
-      clientId: 'stack-test',
-      brokers: settings.KAFKA_BROKERS.split(','),
-      logLevel: logLevel.ERROR,
-    });
+    const kafka = client(user());
     const topic = `stack-test-${randomUUID()}`;
     const admin = kafka.admin();
     await admin.connect();
@@ -57,6 +65,39 @@ describe('Kafka', () => {
       await admin.disconnect();
     }
   }, 60_000);
+
+  it('requires SASL/SCRAM-SHA-512: the env file names the mechanism and a generated password', () => {
+    expect(settings.KAFKA_SASL_MECHANISM).toBe('scram-sha-512');
+    expect(settings.KAFKA_SASL_USERNAME).toBe('tandem');
+    expect(settings.KAFKA_SASL_PASSWORD).toMatch(/^[A-Za-z0-9_-]{24}$/);
+  });
+
+  it('refuses a client that does not log in: it cannot even read metadata, let alone write', async () => {
+    const anonymous = client(undefined, true);
+    const admin = anonymous.admin();
+    // The broker answers ApiVersions before authentication and closes the connection at the first other request.
+    await expect(admin.connect().then(() => admin.listTopics())).rejects.toThrow(/Closed connection/);
+    await admin.disconnect();
+    const producer = anonymous.producer();
+    await expect(
+      producer.connect().then(() => producer.send({ topic: 'message', messages: [{ value: 'forged' }] })),
+    ).rejects.toThrow(/Closed connection/);
+    await producer.disconnect();
+  }, 30_000);
+
+  it('refuses a wrong password, and the right password under another user name', async () => {
+    for (const wrong of [
+      { ...user(), password: `${user().password}x` },
+      { username: 'intruder', password: user().password },
+    ]) {
+      const admin = client(wrong, true).admin();
+      await expect(admin.connect()).rejects.toMatchObject({
+        name: 'KafkaJSSASLAuthenticationError',
+        message: expect.stringMatching(/SASL SCRAM SHA512 authentication failed/),
+      });
+      await admin.disconnect();
+    }
+  }, 30_000);
 });
 
 describe('RabbitMQ', () => {

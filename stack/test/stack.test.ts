@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connectionSettings, writeStackEnv } from '../src/env.ts';
-import { localStack } from '../src/index.ts';
+import { localStack, stackVariables } from '../src/index.ts';
 import { findMirror, kafkaVersion } from '../src/install.ts';
 import { stackLocation, stackLocationFromEnv } from '../src/paths.ts';
 import { loadOrCreateSecrets } from '../src/secrets.ts';
@@ -52,12 +52,28 @@ describe('secrets and .stack/env', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'tandem-stack-')), 'secrets.json');
     const first = loadOrCreateSecrets(path);
     expect(first.redisPassword).toMatch(/^[A-Za-z0-9_-]{24}$/);
-    expect(new Set([first.redisPassword, first.valkeyPassword, first.rabbitmqPassword]).size).toBe(3);
+    expect(first.kafkaUser).toBe('tandem');
+    expect(
+      new Set([first.redisPassword, first.valkeyPassword, first.rabbitmqPassword, first.kafkaPassword]).size,
+    ).toBe(4);
     expect(loadOrCreateSecrets(path)).toEqual(first);
     expect(statSync(path).mode & 0o077).toBe(0);
   });
 
-  it('writes the four connection settings, redis:// with the default user for both RESP servers', () => {
+  it('adds a secret that a file from an older stack lacks, keeping every password it has', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tandem-stack-')), 'secrets.json');
+    const older = { rabbitmqUser: 'tandem', rabbitmqPassword: 'r', redisPassword: 's', valkeyPassword: 'v' };
+    writeFileSync(path, JSON.stringify(older), { mode: 0o600 });
+    const secrets = loadOrCreateSecrets(path);
+    expect(secrets).toMatchObject(older);
+    expect(secrets.kafkaUser).toBe('tandem');
+    expect(secrets.kafkaPassword).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual(secrets);
+    expect(loadOrCreateSecrets(path)).toEqual(secrets);
+    expect(statSync(path).mode & 0o077).toBe(0);
+  });
+
+  it('writes the connection settings: Kafka with its SCRAM login, redis:// with the default user for both RESP servers', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tandem-stack-'));
     const secrets = loadOrCreateSecrets(join(dir, 'secrets.json'));
     const location = stackLocation(dir);
@@ -65,15 +81,20 @@ describe('secrets and .stack/env', () => {
     writeStackEnv(connectionSettings(secrets, servers), join(dir, 'env'));
     const text = readFileSync(join(dir, 'env'), 'utf8');
     expect(text).toContain('KAFKA_BROKERS=127.0.0.1:9092\n');
+    expect(text).toContain('KAFKA_SASL_MECHANISM=scram-sha-512\n');
+    expect(text).toContain('KAFKA_SASL_USERNAME=tandem\n');
+    expect(text).toContain(`KAFKA_SASL_PASSWORD=${secrets.kafkaPassword}\n`);
     expect(text).toContain(`RABBITMQ_URL=amqp://tandem:${secrets.rabbitmqPassword}@127.0.0.1:5672\n`);
     expect(text).toContain(`REDIS_URL=redis://default:${secrets.redisPassword}@127.0.0.1:6379\n`);
     expect(text).toContain(`VALKEY_URL=redis://default:${secrets.valkeyPassword}@127.0.0.1:6380\n`);
-    expect(Object.keys(connectionSettings(secrets, servers))).toEqual([
-      'KAFKA_BROKERS',
-      'RABBITMQ_URL',
-      'REDIS_URL',
-      'VALKEY_URL',
-    ]);
+    expect(Object.keys(connectionSettings(secrets, servers))).toEqual([...stackVariables]);
+    expect(statSync(join(dir, 'env')).mode & 0o077).toBe(0);
+  });
+
+  it("refuses Kafka credentials that do not fit Kafka's config syntax unquoted", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-stack-'));
+    const secrets = { ...loadOrCreateSecrets(join(dir, 'secrets.json')), kafkaPassword: 'a",b' };
+    expect(() => kafka(stackLocation(dir)).connection(secrets)).toThrow(/kafkaPassword .* letters, digits/);
   });
 
   it('pins a Kafka 4.1.x release in the pom', () => {
@@ -99,7 +120,9 @@ describe("a stack's location", () => {
       `no ${join(dir, 'env')}: bring the stack in ${dir} up first`,
     );
     writeFileSync(join(dir, 'env'), 'KAFKA_BROKERS=127.0.0.1:9092\n');
-    expect(() => localStack({ dir }).env()).toThrow('has no RABBITMQ_URL, REDIS_URL, VALKEY_URL');
+    expect(() => localStack({ dir }).env()).toThrow(
+      'has no KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD, RABBITMQ_URL, REDIS_URL, VALKEY_URL',
+    );
   });
 
   it('refuses a port offset that is not a whole number in range', () => {

@@ -78,6 +78,6 @@ export function rabbitmq(location: StackLocation): LocalServer {
         await connection.close();
       }
     },
-    connection: (secrets) => ['RABBITMQ_URL', url(secrets)],
+    connection: (secrets) => ({ RABBITMQ_URL: url(secrets) }),
   };
 }

@@ -68,10 +68,9 @@ function respServer(flavour: RespFlavour, location: StackLocation): LocalServer 
     },
     // The `default` user named: `redis-cli -u` (7.0) sends `AUTH "" <password>` for the empty-user form and is
     // refused; every RESP client library takes this one.
-    connection: (secrets) => [
-      flavour.variable,
-      `redis://default:${encodeURIComponent(flavour.password(secrets))}@127.0.0.1:${port}`,
-    ],
+    connection: (secrets) => ({
+      [flavour.variable]: `redis://default:${encodeURIComponent(flavour.password(secrets))}@127.0.0.1:${port}`,
+    }),
   };
 }
 

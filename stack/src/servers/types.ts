@@ -14,6 +14,14 @@ export interface LocalServer {
   start(secrets: Secrets): Promise<number>;
   /** Talks to the running server with the project's client and returns its product and version. */
   probe(secrets: Secrets): Promise<string>;
-  /** The variable and value it adds to the stack's env file (e.g. `REDIS_URL`, `redis://default:…@…`). */
-  connection(secrets: Secrets): readonly [string, string];
+  /**
+   * The variables and values it adds to the stack's env file (e.g. `REDIS_URL`: `redis://default:…@…`; Kafka's
+   * address and its SASL credentials).
+   */
+  connection(secrets: Secrets): Readonly<Record<string, string>>;
+  /**
+   * Why the server that is running must be restarted before it matches this stack (it was started with an older
+   * configuration), or undefined. `up` stops there with that reason rather than wait for a probe that cannot pass.
+   */
+  outdated?(): string | undefined;
 }
