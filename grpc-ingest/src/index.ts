@@ -1,23 +1,25 @@
 import type { Server as HttpServer } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createKafkaPublisher, createRabbitPublisher, ensureKafkaTopic } from '@tandem/brokers';
-import { loadServiceConfig, redact } from '@tandem/config';
+import { kafkaConnection, loadServiceConfig, redact } from '@tandem/config';
 import { closeHttpServer, createLogger, onShutdown, startMetricsServer } from '@tandem/service';
 import { bind, createIngest, createIngestHttpApp, createIngestServer, shutdown } from './app.ts';
 import { configSchema } from './config.ts';
 
 const config = loadServiceConfig('grpc-ingest', configSchema);
 const logger = createLogger('grpc-ingest', config.LOG_LEVEL);
+/** The brokers and, where the listener requires it, the SASL/SCRAM login. */
+const kafkaClient = kafkaConnection(config);
 
 await ensureKafkaTopic({
-  brokers: config.KAFKA_BROKERS,
+  ...kafkaClient,
   topic: config.KAFKA_TOPIC,
   partitions: config.KAFKA_PARTITIONS,
   logger,
 });
 const batching = { lingerMs: config.PUBLISH_LINGER_MS, maxBatch: config.PUBLISH_MAX_BATCH };
 const kafka = await createKafkaPublisher({
-  brokers: config.KAFKA_BROKERS,
+  ...kafkaClient,
   topic: config.KAFKA_TOPIC,
   clientId: 'grpc-ingest',
   ...batching,
@@ -54,6 +56,8 @@ logger.info(
     httpPort: config.HTTP_PORT,
     metricsPort: config.METRICS_PORT,
     kafka: config.KAFKA_BROKERS,
+    // Who it logs in as, never the password.
+    kafkaUser: kafkaClient.sasl?.username ?? '(no SASL)',
     rabbitmq: redact(config.RABBITMQ_URL),
   },
   'grpc-ingest listening',

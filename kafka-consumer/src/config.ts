@@ -1,21 +1,24 @@
 import { kafkaSubscriberDefaults } from '@tandem/brokers';
-import { env } from '@tandem/config';
+import { env, kafkaFields, kafkaSaslComplete } from '@tandem/config';
 import { DEFAULT_DEDUP_TTL_SECONDS } from '@tandem/counting';
 import { z } from 'zod';
 
-export const configSchema = z.object({
-  KAFKA_BROKERS: env.hostPorts(),
-  KAFKA_TOPIC: env.string('message'),
-  KAFKA_GROUP: env.string('kafka-consumer'),
-  /** Where records that are not a valid message go (the dead-letter topic). Default `<KAFKA_TOPIC>.dlq`. */
-  KAFKA_DLQ_TOPIC: z.preprocess((v) => (v === '' ? undefined : v), z.string().trim().min(1).optional()),
-  REDIS_URL: env.url(['redis:', 'rediss:']),
-  DEDUP_TTL_SECONDS: env.positiveInt(DEFAULT_DEDUP_TTL_SECONDS),
-  /** Most messages applied to the store in one round trip. Defaults to the subscriber's own default. */
-  BATCH_MAX: env.positiveInt(kafkaSubscriberDefaults.maxBatch),
-  METRICS_PORT: env.port(9465),
-  LOG_LEVEL: env.logLevel(),
-});
+export const configSchema = z
+  .object({
+    /** KAFKA_BROKERS, and KAFKA_SASL_USERNAME / _PASSWORD / _MECHANISM for a listener that requires SASL/SCRAM. */
+    ...kafkaFields,
+    KAFKA_TOPIC: env.string('message'),
+    KAFKA_GROUP: env.string('kafka-consumer'),
+    /** Where records that are not a valid message go (the dead-letter topic). Default `<KAFKA_TOPIC>.dlq`. */
+    KAFKA_DLQ_TOPIC: z.preprocess((v) => (v === '' ? undefined : v), z.string().trim().min(1).optional()),
+    REDIS_URL: env.url(['redis:', 'rediss:']),
+    DEDUP_TTL_SECONDS: env.positiveInt(DEFAULT_DEDUP_TTL_SECONDS),
+    /** Most messages applied to the store in one round trip. Defaults to the subscriber's own default. */
+    BATCH_MAX: env.positiveInt(kafkaSubscriberDefaults.maxBatch),
+    METRICS_PORT: env.port(9465),
+    LOG_LEVEL: env.logLevel(),
+  })
+  .superRefine(kafkaSaslComplete);
 
 export const deadLetterTopic = (config: { KAFKA_TOPIC: string; KAFKA_DLQ_TOPIC?: string | undefined }) =>
   config.KAFKA_DLQ_TOPIC ?? `${config.KAFKA_TOPIC}.dlq`;

@@ -1,6 +1,6 @@
 /** Kafka → Redis: the only place that picks this pipeline's adapters. */
 import { createKafkaPublisher, createKafkaSubscriber, ensureKafkaTopic } from '@tandem/brokers';
-import { loadServiceConfig } from '@tandem/config';
+import { kafkaConnection, loadServiceConfig } from '@tandem/config';
 import { runConsumer } from '@tandem/consumer';
 import { openRedisStore } from '@tandem/counting';
 import { createLogger } from '@tandem/service';
@@ -8,9 +8,11 @@ import { configSchema, deadLetterTopic } from './config.ts';
 
 const config = loadServiceConfig('kafka-consumer', configSchema);
 const logger = createLogger('kafka-consumer', config.LOG_LEVEL);
+/** The brokers and, where the listener requires it, the SASL/SCRAM login. */
+const kafkaClient = kafkaConnection(config);
 
 const dlqTopic = deadLetterTopic(config);
-await ensureKafkaTopic({ brokers: config.KAFKA_BROKERS, topic: dlqTopic, partitions: 1, logger });
+await ensureKafkaTopic({ ...kafkaClient, topic: dlqTopic, partitions: 1, logger });
 
 // ioredis/iovalkey put the failed command in their errors, `AUTH <password>` included, and an uncaught error is
 // printed whole: say why the store cannot be opened with the server's reason only, then stop.
@@ -28,7 +30,7 @@ await runConsumer({
   pipeline: 'kafka-redis',
   logger,
   deadLetters: await createKafkaPublisher({
-    brokers: config.KAFKA_BROKERS,
+    ...kafkaClient,
     topic: dlqTopic,
     clientId: 'kafka-consumer-dlq',
     logger,
@@ -36,7 +38,7 @@ await runConsumer({
   metricsPort: config.METRICS_PORT,
   store,
   subscriber: await createKafkaSubscriber({
-    brokers: config.KAFKA_BROKERS,
+    ...kafkaClient,
     topic: config.KAFKA_TOPIC,
     groupId: config.KAFKA_GROUP,
     clientId: 'kafka-consumer',
