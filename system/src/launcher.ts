@@ -20,14 +20,17 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { removeKafkaResources, removeRabbitQueues, silentLogger } from '@tandem/brokers';
-import { projectRoot } from '@tandem/config';
+import { kafkaConnectionFromEnv, projectRoot } from '@tandem/config';
 import type { StackEnv } from '@tandem/stack';
 import { Redis } from 'ioredis';
 import { Redis as Valkey } from 'iovalkey';
 import { type ServiceName, type ServiceSpec, services } from './services.ts';
 
 export interface LaunchOptions {
-  /** The stack's connection settings (KAFKA_BROKERS, RABBITMQ_URL, REDIS_URL, VALKEY_URL). */
+  /**
+   * The stack's connection settings (KAFKA_BROKERS with Kafka's SASL/SCRAM login KAFKA_SASL_MECHANISM,
+   * KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD, RABBITMQ_URL, REDIS_URL, VALKEY_URL).
+   */
   stack: StackEnv;
   /** Ports from this base (see above); default the services' own ports. */
   portBase?: number;
@@ -203,6 +206,10 @@ export async function launchSystem(options: LaunchOptions): Promise<System> {
   const db = options.db;
   const env: Record<string, string> = {
     KAFKA_BROKERS: options.stack.KAFKA_BROKERS,
+    // Given explicitly, as every setting is: a service must not fall back on another stack's `.stack/env`.
+    KAFKA_SASL_MECHANISM: options.stack.KAFKA_SASL_MECHANISM,
+    KAFKA_SASL_USERNAME: options.stack.KAFKA_SASL_USERNAME,
+    KAFKA_SASL_PASSWORD: options.stack.KAFKA_SASL_PASSWORD,
     RABBITMQ_URL: options.stack.RABBITMQ_URL,
     REDIS_URL: db === undefined ? options.stack.REDIS_URL : withDatabase(options.stack.REDIS_URL, db),
     VALKEY_URL: db === undefined ? options.stack.VALKEY_URL : withDatabase(options.stack.VALKEY_URL, db),
@@ -410,13 +417,15 @@ const cleanupRetry = { timeoutMs: 5_000 };
 async function removeRunResources(env: Record<string, string>, own: string): Promise<void> {
   const ours = (name: string | undefined) => (name === own ? [name, `${name}.dlq`] : []);
   const [kafka, rabbitmq] = await Promise.allSettled([
-    removeKafkaResources({
-      brokers: (env.KAFKA_BROKERS ?? '').split(','),
-      topics: ours(env.KAFKA_TOPIC),
-      groupIds: env.KAFKA_GROUP === own ? [own] : [],
-      logger: silentLogger,
-      retry: cleanupRetry,
-    }),
+    (async () =>
+      removeKafkaResources({
+        // As the services log in (an unusable setting rejects here, reported below).
+        ...kafkaConnectionFromEnv(env),
+        topics: ours(env.KAFKA_TOPIC),
+        groupIds: env.KAFKA_GROUP === own ? [own] : [],
+        logger: silentLogger,
+        retry: cleanupRetry,
+      }))(),
     removeRabbitQueues({
       url: env.RABBITMQ_URL ?? '',
       queues: ours(env.RABBITMQ_QUEUE),

@@ -31,6 +31,9 @@ export interface ServiceSpec {
   colour: number;
 }
 
+/** Where Kafka is and how to log in to it (SASL/SCRAM). */
+const kafkaLogin = ['KAFKA_BROKERS', 'KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'];
+
 /** In start order: the ingest creates the topic and the queue the consumers read; the edge needs the ingest. */
 export const services: readonly ServiceSpec[] = [
   {
@@ -42,7 +45,7 @@ export const services: readonly ServiceSpec[] = [
     ],
     adminPort: 'metrics',
     readyPath: '/health',
-    needs: ['KAFKA_BROKERS', 'KAFKA_TOPIC', 'RABBITMQ_URL', 'RABBITMQ_QUEUE'],
+    needs: [...kafkaLogin, 'KAFKA_TOPIC', 'RABBITMQ_URL', 'RABBITMQ_QUEUE'],
     colour: 35,
   },
   {
@@ -51,7 +54,7 @@ export const services: readonly ServiceSpec[] = [
     ports: [{ name: 'metrics', variable: 'METRICS_PORT', default: 9465 }],
     adminPort: 'metrics',
     readyPath: '/health',
-    needs: ['KAFKA_BROKERS', 'KAFKA_TOPIC', 'KAFKA_GROUP', 'REDIS_URL'],
+    needs: [...kafkaLogin, 'KAFKA_TOPIC', 'KAFKA_GROUP', 'REDIS_URL'],
     colour: 33,
   },
   {

@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { removeKafkaResources, removeRabbitQueues, silentLogger } from '@tandem/brokers';
-import { projectRoot } from '@tandem/config';
+import { kafkaConnectionFromEnv, projectRoot } from '@tandem/config';
 import { localStack } from '@tandem/stack';
 import { Redis } from 'ioredis';
 import { Redis as Valkey } from 'iovalkey';
@@ -34,7 +34,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.allSettled([
     removeKafkaResources({
-      brokers: stack.KAFKA_BROKERS.split(','),
+      ...kafkaConnectionFromEnv({ ...stack }),
       topics: [name, `${name}.dlq`],
       groupIds: [name],
       logger: silentLogger,
