@@ -16,6 +16,7 @@ import {
   type Envelope,
   silentLogger,
 } from '@tandem/brokers';
+import { kafkaConnectionFromEnv } from '@tandem/config';
 import { launchSystem, type System } from '@tandem/system';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { eventually, metricValue, percentile, pool, postJson, request } from '../src/http.ts';
@@ -203,7 +204,8 @@ describe('bounded in-flight work', () => {
 describe('poison records', () => {
   it('go to the dead-letter topic and queue as they came, are counted as poison, and block nothing', async () => {
     const { env } = system;
-    const brokers = (env.KAFKA_BROKERS as string).split(',');
+    /** The private stack's Kafka, logged in as the services are (SASL/SCRAM). */
+    const kafkaLogin = kafkaConnectionFromEnv(env);
     const poison: Envelope[] = [
       { id: 'poison-not-json', payload: Buffer.from('this is not JSON') },
       { id: 'poison-empty', payload: Buffer.alloc(0) },
@@ -240,7 +242,7 @@ describe('poison records', () => {
     const before = await poisonCount();
 
     const kafka = await createKafkaPublisher({
-      brokers,
+      ...kafkaLogin,
       topic: env.KAFKA_TOPIC as string,
       clientId: 'faults-poison',
       logger: silentLogger,
@@ -269,7 +271,7 @@ describe('poison records', () => {
     // What the dead-letter topic and queue hold: exactly the poison records, byte for byte, with their ids.
     const received = { kafka: [] as Delivery[], rabbitmq: [] as Delivery[] };
     const kafkaDlq = await createKafkaSubscriber({
-      brokers,
+      ...kafkaLogin,
       topic: `${env.KAFKA_TOPIC}.dlq`,
       groupId: `faults-dlq-${Date.now()}`,
       clientId: 'faults-dlq',

@@ -1,11 +1,12 @@
 /**
  * No secret and no message body in any service's log at info level — through normal traffic, bad input, poison
  * records, a restart of every server (the paths where clients log connection errors, which is where URLs with
- * passwords tend to leak) and services started with wrong passwords.
+ * passwords tend to leak) and services started with wrong passwords (Kafka's SASL/SCRAM one too).
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafkaPublisher, createRabbitPublisher, silentLogger } from '@tandem/brokers';
+import { kafkaConnectionFromEnv } from '@tandem/config';
 import type { ServerName } from '@tandem/stack';
 import { launchSystem, type ServiceName, type System, serviceNames } from '@tandem/system';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,9 @@ function secrets(): string[] {
     found.add(password);
     found.add(decodeURIComponent(password));
   }
+  if (settings.KAFKA_SASL_PASSWORD.length < 8)
+    throw new Error('KAFKA_SASL_PASSWORD is no real password to look for');
+  found.add(settings.KAFKA_SASL_PASSWORD);
   return [...found];
 }
 
@@ -79,7 +83,7 @@ describe('the logs at info level', () => {
     // Poison records carrying the marker, straight to the topic and the queue.
     const poison = [{ id: 'secret-poison', payload: Buffer.from(`{"description":"${marker}"}`) }];
     const kafka = await createKafkaPublisher({
-      brokers: (system.env.KAFKA_BROKERS as string).split(','),
+      ...kafkaConnectionFromEnv(system.env),
       topic: system.env.KAFKA_TOPIC as string,
       clientId: 'faults-secrets',
       logger: silentLogger,
@@ -121,12 +125,32 @@ describe('the logs at info level', () => {
       extraLogs.push(...broken.logs(name));
     }
     await broken.stopAll();
+    // And a wrong Kafka password, everything else right: the Kafka clients are refused at their first request.
+    const wrongKafka = await launchSystem({
+      stack: { ...stack.env(), KAFKA_SASL_PASSWORD: wrong },
+      portBase: 28_390,
+      run: 'faults',
+      db: 6,
+      flush: false,
+      env: { LOG_LEVEL: 'info' },
+    });
+    for (const name of ['kafka-consumer', 'grpc-ingest'] as ServiceName[]) {
+      await wrongKafka.start(name).catch(() => {});
+      await wrongKafka.stop(name, 'SIGKILL');
+      extraLogs.push(...wrongKafka.logs(name));
+    }
+    await wrongKafka.stopAll();
 
     const logs = [...serviceNames.flatMap((name) => system.logs(name)), ...extraLogs];
     // Not vacuous: the services logged at info, and logged the reconnections.
     expect(logs.some((line) => line.includes('"level":30'))).toBe(true);
     expect(logs.some((line) => /rabbitmq connection lost|reconnect/i.test(line))).toBe(true);
-    for (const reason of ['cannot open the Redis store', 'cannot open the Valkey store', 'ACCESS_REFUSED']) {
+    for (const reason of [
+      'cannot open the Redis store',
+      'cannot open the Valkey store',
+      'ACCESS_REFUSED',
+      'SASL SCRAM SHA512 authentication failed',
+    ]) {
       expect(extraLogs.some((line) => line.includes(reason))).toBe(true);
     }
     for (const secret of [...secrets(), wrong]) {
