@@ -1,61 +1,38 @@
 /**
  * `npm run compare [-- --json] [-- --check]`: counts per country, per weather and in total from Redis and Valkey,
- * their differences, and how far each consumer is behind (Kafka lag of the consumer group, RabbitMQ queue depth).
- * `--check` exits 1 when the stores differ.
+ * their differences, how far each consumer is behind (Kafka lag of the consumer group, RabbitMQ queue depth), dead
+ * letters, each consumer's end-to-end latency and the services' error counts: one snapshot (src/snapshot.ts, which
+ * the live page reads too). A source that does not answer is shown as unknown, with why. `--check` exits 1 when the
+ * stores differ or one of them cannot be read.
  */
 import { parseArgs } from 'node:util';
-import { kafkaGroupBacklog, rabbitQueueBacklog } from '@tandem/brokers';
 import { loadServiceConfig } from '@tandem/config';
-import { openRedisStore, openValkeyStore } from '@tandem/counting';
-import { compareCounts, formatComparison } from './compare.ts';
-import { pipelinesSchema } from './config.ts';
+import { snapshotSchema } from './config.ts';
+import { formatSnapshot } from './format.ts';
+import { openSnapshotReader, snapshotSources } from './snapshot.ts';
 
-const config = loadServiceConfig('compare', pipelinesSchema);
+const config = loadServiceConfig('compare', snapshotSchema);
 const { values: flags } = parseArgs({ options: { json: { type: 'boolean' }, check: { type: 'boolean' } } });
 
-// The TTL only matters when applying; comparing only reads.
-const stores = await Promise.all([
-  openRedisStore(config.REDIS_URL, { dedupTtlSeconds: 1 }),
-  openValkeyStore(config.VALKEY_URL, { dedupTtlSeconds: 1 }),
-]);
+// A tool asked once may wait longer for an answer than the live page, which asks every second.
+const reader = openSnapshotReader({ ...snapshotSources(config), timeoutMs: 10_000 });
 try {
-  const [redis, valkey] = await Promise.all(stores.map((store) => store.counts()));
-  if (!redis || !valkey) throw new Error('unreachable');
-  const describe = (promise: Promise<number>) =>
-    promise.then(
-      (n) => ({ messages: n as number | null, error: undefined as string | undefined }),
-      (error: Error) => ({ messages: null, error: error.message }),
-    );
-  const [kafka, rabbitmq] = await Promise.all([
-    describe(
-      kafkaGroupBacklog({
-        brokers: config.KAFKA_BROKERS,
-        topic: config.KAFKA_TOPIC,
-        groupId: config.KAFKA_GROUP,
-      }),
-    ),
-    describe(rabbitQueueBacklog({ url: config.RABBITMQ_URL, queue: config.RABBITMQ_QUEUE })),
-  ]);
-  const comparison = compareCounts(redis, valkey);
+  const snapshot = await reader.read();
   if (flags.json) {
-    console.log(
-      JSON.stringify(
-        { redis, valkey, differences: comparison.differences, backlog: { kafka, rabbitmq } },
-        null,
-        2,
-      ),
-    );
+    // The histograms are for the live page's windows; a person or a script wants the percentiles.
+    console.log(JSON.stringify(snapshot, (key, value) => (key === 'histogram' ? undefined : value), 2));
   } else {
-    const show = (b: { messages: number | null; error: string | undefined }, what: string) =>
-      b.messages === null ? `unknown (${b.error})` : `${b.messages} messages ${what}`;
     console.log(
-      formatComparison(comparison, {
-        kafka: show(kafka, `(lag of group ${config.KAFKA_GROUP} on topic ${config.KAFKA_TOPIC})`),
-        rabbitmq: show(rabbitmq, `(in queue ${config.RABBITMQ_QUEUE})`),
+      formatSnapshot(snapshot, {
+        topic: config.KAFKA_TOPIC,
+        group: config.KAFKA_GROUP,
+        queue: config.RABBITMQ_QUEUE,
       }),
     );
   }
-  if (flags.check && comparison.differences.length > 0) process.exitCode = 1;
+  if (flags.check && (snapshot.comparison === null || snapshot.comparison.differences.length > 0)) {
+    process.exitCode = 1;
+  }
 } finally {
-  await Promise.all(stores.map((store) => store.close()));
+  await reader.close();
 }

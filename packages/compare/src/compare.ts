@@ -32,7 +32,7 @@ export function compareCounts(redis: Counts, valkey: Counts): Comparison {
   return { byCountry, byWeather, byCountryWeather, total, differences };
 }
 
-const number = new Intl.NumberFormat('en-US');
+export const number = new Intl.NumberFormat('en-US');
 
 /** The comparison as a terminal table. */
 export function formatComparison(
