@@ -60,9 +60,19 @@ export function ingestAddress(objects: readonly K8sObject[]): string[] {
 interface KafkaSpec {
   kafka: {
     version?: string;
-    listeners: { name: string; port: number; type: string; tls: boolean; authentication?: unknown }[];
+    listeners: {
+      name: string;
+      port: number;
+      type: string;
+      tls: boolean;
+      authentication?: { type: string };
+    }[];
     config?: Record<string, number | string>;
   };
+  entityOperator?: { topicOperator?: unknown; userOperator?: unknown };
+}
+interface KafkaUserSpec {
+  authentication?: { type: string; password?: unknown };
 }
 interface NodePoolSpec {
   replicas: number;
@@ -77,12 +87,35 @@ interface TopicSpec {
 
 const spec = <T>(o: K8sObject) => o.spec as T;
 
-/** Kafka: the brokers the services name exist, the topic is there with consistent replication. */
+/**
+ * The Secret Strimzi's User Operator makes for a KafkaUser: named after the user (the operator's `secretPrefix` is
+ * not used here), holding `password` (and `sasl.jaas.config`) for SCRAM-SHA-512.
+ */
+export const kafkaUserSecretKeys = ['password', 'sasl.jaas.config'];
+
+/** The SASL mechanism (the services' KAFKA_SASL_MECHANISM) a Strimzi listener's authentication type requires. */
+const listenerMechanisms: Record<string, string> = { 'scram-sha-512': 'scram-sha-512' };
+
+/**
+ * Kafka: the brokers the services name exist, the topic is there with consistent replication, and the services log
+ * in as their listener requires: SASL/SCRAM-SHA-512 as a KafkaUser of that cluster, with the password from the Secret
+ * the User Operator makes for it.
+ */
 export function kafka(objects: readonly K8sObject[]): string[] {
   const problems: string[] = [];
   const kafkas = ofKind(objects, 'Kafka');
   const pools = ofKind(objects, 'KafkaNodePool');
   const topics = ofKind(objects, 'KafkaTopic');
+  const users = ofKind(objects, 'KafkaUser');
+  for (const user of users) {
+    const cluster = kafkas.find((k) => k.metadata.name === user.metadata.labels?.['strimzi.io/cluster']);
+    const where = `KafkaUser ${user.metadata.name}`;
+    if (!cluster) problems.push(`${where}: no Kafka ${user.metadata.labels?.['strimzi.io/cluster']}`);
+    else if (!spec<KafkaSpec>(cluster).entityOperator?.userOperator)
+      problems.push(
+        `${where}: Kafka ${cluster.metadata.name} runs no User Operator, so nothing creates the user`,
+      );
+  }
   for (const cluster of kafkas) {
     const s = spec<KafkaSpec>(cluster);
     const name = cluster.metadata.name;
@@ -148,11 +181,9 @@ export function kafka(objects: readonly K8sObject[]): string[] {
       }
       const listener = spec<KafkaSpec>(cluster).kafka.listeners.find((l) => l.port === port);
       if (!listener) problems.push(`${where}: Kafka ${cluster.metadata.name} has no listener on ${port}`);
-      else if (listener.tls || listener.authentication) {
-        problems.push(
-          `${where}: listener ${listener.name} wants TLS or authentication, which the services do not do`,
-        );
-      }
+      else if (listener.tls)
+        problems.push(`${where}: listener ${listener.name} wants TLS, which the services do not do`);
+      else problems.push(...kafkaLogin(c, cluster, listener.name, listener.authentication?.type, users));
     }
     const topicName = String(c.config.KAFKA_TOPIC);
     const topic = topics.find((t) => (spec<TopicSpec>(t).topicName ?? t.metadata.name) === topicName);
@@ -168,6 +199,47 @@ export function kafka(objects: readonly K8sObject[]): string[] {
       );
     }
   }
+  return problems;
+}
+
+/** A service's Kafka login (KAFKA_SASL_*) against what its listener requires. */
+function kafkaLogin(
+  c: Configured,
+  cluster: K8sObject,
+  listener: string,
+  authentication: string | undefined,
+  users: readonly K8sObject[],
+): string[] {
+  const where = `${c.service} (listener ${listener} of Kafka ${cluster.metadata.name})`;
+  const username = c.config.KAFKA_SASL_USERNAME as string | undefined;
+  if (authentication === undefined) {
+    return username === undefined
+      ? []
+      : [`${where}: logs in as ${username}, but the listener takes no login`];
+  }
+  const mechanism = listenerMechanisms[authentication];
+  if (!mechanism) return [`${where}: authentication ${authentication}, which the services do not do`];
+  if (username === undefined)
+    return [
+      `${where}: requires SASL ${mechanism}, but KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are not set`,
+    ];
+  const problems: string[] = [];
+  if (c.config.KAFKA_SASL_MECHANISM !== mechanism)
+    problems.push(`${where}: KAFKA_SASL_MECHANISM ${c.config.KAFKA_SASL_MECHANISM} is not ${mechanism}`);
+  const user = users.find(
+    (u) =>
+      u.metadata.name === username &&
+      ns(u) === ns(cluster) &&
+      u.metadata.labels?.['strimzi.io/cluster'] === cluster.metadata.name,
+  );
+  if (!user) return [...problems, `${where}: no KafkaUser ${username} of this cluster`];
+  if (spec<KafkaUserSpec>(user).authentication?.type !== authentication)
+    problems.push(`${where}: KafkaUser ${username} does not authenticate with ${authentication}`);
+  // The User Operator keeps the password in the Secret named after the user.
+  if (c.env.KAFKA_SASL_PASSWORD !== secretPlaceholder(username, 'password'))
+    problems.push(
+      `${where}: KAFKA_SASL_PASSWORD is not the Secret ${username}/password of KafkaUser ${username}`,
+    );
   return problems;
 }
 
@@ -331,6 +403,56 @@ export function stores(objects: readonly K8sObject[]): string[] {
 interface Trigger {
   type: string;
   metadata: Record<string, string>;
+  authenticationRef?: { name: string; kind?: string };
+}
+interface TriggerAuthenticationSpec {
+  env?: { parameter: string; name: string; containerName?: string }[];
+  secretTargetRef?: { parameter: string; name: string; key: string }[];
+}
+
+/** KEDA's Kafka scaler's name for a SASL mechanism (its `sasl` parameter). */
+const kedaSasl: Record<string, string> = { 'scram-sha-512': 'scram_sha512', 'scram-sha-256': 'scram_sha256' };
+
+/**
+ * A Kafka trigger logs in as its consumer does: `sasl` for the consumer's KAFKA_SASL_MECHANISM, and a
+ * TriggerAuthentication whose username and password are the consumer container's own variables.
+ */
+function kedaKafkaLogin(
+  objects: readonly K8sObject[],
+  where: string,
+  trigger: Trigger,
+  target: Configured,
+): string[] {
+  const username = target.config.KAFKA_SASL_USERNAME as string | undefined;
+  if (username === undefined) {
+    return trigger.metadata.sasl || trigger.authenticationRef
+      ? [`${where}: logs in to Kafka, but the consumer does not`]
+      : [];
+  }
+  const problems: string[] = [];
+  const sasl = kedaSasl[String(target.config.KAFKA_SASL_MECHANISM)];
+  if (trigger.metadata.sasl !== sasl)
+    problems.push(
+      `${where}: sasl ${trigger.metadata.sasl} is not ${sasl}, the consumer's KAFKA_SASL_MECHANISM`,
+    );
+  const ref = trigger.authenticationRef;
+  const auth =
+    ref && (ref.kind ?? 'TriggerAuthentication') === 'TriggerAuthentication'
+      ? find(objects, 'TriggerAuthentication', ref.name, target.namespace)
+      : undefined;
+  if (!auth) return [...problems, `${where}: no TriggerAuthentication for the Kafka login`];
+  const entries = spec<TriggerAuthenticationSpec>(auth).env ?? [];
+  for (const [parameter, variable] of [
+    ['username', 'KAFKA_SASL_USERNAME'],
+    ['password', 'KAFKA_SASL_PASSWORD'],
+  ] as const) {
+    const entry = entries.find((e) => e.parameter === parameter);
+    if (entry?.name !== variable || (entry.containerName ?? target.container.name) !== target.container.name)
+      problems.push(
+        `${where}: TriggerAuthentication ${ref?.name} does not take ${parameter} from the consumer's ${variable}`,
+      );
+  }
+  return problems;
 }
 interface ScaledObjectSpec {
   scaleTargetRef: { name: string };
@@ -377,6 +499,7 @@ export function keda(objects: readonly K8sObject[]): string[] {
           );
         }
         if (!/^\d+$/.test(m.lagThreshold ?? '')) problems.push(`${where}: lagThreshold is not a number`);
+        problems.push(...kedaKafkaLogin(objects, where, trigger, target));
       } else if (trigger.type === 'rabbitmq') {
         if (m.queueName !== target.config.RABBITMQ_QUEUE)
           problems.push(`${where}: queueName is not RABBITMQ_QUEUE`);
@@ -440,17 +563,24 @@ export function secretsScript(text = readFileSync(fromRoot('k8s', 'secrets.sh'),
   }));
 }
 
-/** Every Secret the manifests read (secretKeyRef, a User's imported credentials) is made by k8s/secrets.sh. */
+/**
+ * Every Secret the manifests read (secretKeyRef, a User's imported credentials) is made by k8s/secrets.sh, or by
+ * Strimzi's User Operator for a SCRAM KafkaUser of the build (named after the user).
+ */
 export function secretSources(objects: readonly K8sObject[], sources = secretsScript()): string[] {
   const problems: string[] = [];
-  const has = (name: string, key: string) => sources.some((s) => s.name === name && s.keys.includes(key));
+  const kafkaUsers = ofKind(objects, 'KafkaUser')
+    .filter((u) => spec<KafkaUserSpec>(u).authentication?.type === 'scram-sha-512')
+    .map((u) => ({ name: u.metadata.name, keys: kafkaUserSecretKeys }));
+  const has = (name: string, key: string) =>
+    [...sources, ...kafkaUsers].some((s) => s.name === name && s.keys.includes(key));
   for (const w of objects.filter((o): o is Workload => o.kind === 'Deployment' || o.kind === 'StatefulSet')) {
     for (const c of w.spec.template.spec.containers) {
       for (const e of c.env ?? []) {
         const ref = e.valueFrom?.secretKeyRef;
         if (ref && !has(ref.name, ref.key))
           problems.push(
-            `${w.kind}/${w.metadata.name}: Secret ${ref.name}/${ref.key} is not made by k8s/secrets.sh`,
+            `${w.kind}/${w.metadata.name}: Secret ${ref.name}/${ref.key} is not made by k8s/secrets.sh (nor for a KafkaUser)`,
           );
       }
     }

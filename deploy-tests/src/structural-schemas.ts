@@ -1,9 +1,10 @@
 /**
  * Hand-written JSON Schemas for custom resources checked without their CRD (these take precedence): the RabbitMQ
- * messaging topology operator's Queue, User and Permission, and the Prometheus Operator's ServiceMonitor. They are
- * written from those operators' API references and cover only the fields these manifests use (anything else is
- * refused, so a new field must be added here on purpose). This is a structural check, not the real CRD: whether
- * the operators accept the resources is only known on a cluster.
+ * messaging topology operator's Queue, User and Permission, the Prometheus Operator's ServiceMonitor, Strimzi's
+ * KafkaUser and KEDA's TriggerAuthentication (neither CRD is among the pinned files: src/crd-source.ts). They are
+ * written from those operators' CRDs and API references and cover only the fields these manifests use (anything
+ * else is refused, so a new field must be added here on purpose). This is a structural check, not the real CRD:
+ * whether the operators accept the resources is only known on a cluster.
  */
 
 const objectMeta = {
@@ -89,6 +90,82 @@ export const structuralSchemas: Record<string, Record<string, unknown>> = {
         additionalProperties: false,
       },
       rabbitmqClusterReference: clusterReference,
+    },
+    additionalProperties: false,
+  }),
+  // Strimzi 0.49's KafkaUser (044-Crd-kafkauser.yaml): authentication, authorization, quotas and template exist;
+  // these manifests use authentication only.
+  'kafka.strimzi.io/v1/KafkaUser': resource('kafka.strimzi.io/v1', 'KafkaUser', {
+    type: 'object',
+    properties: {
+      authentication: {
+        type: 'object',
+        required: ['type'],
+        properties: {
+          type: { enum: ['tls', 'tls-external', 'scram-sha-512'] },
+          password: {
+            type: 'object',
+            required: ['valueFrom'],
+            properties: {
+              valueFrom: {
+                type: 'object',
+                required: ['secretKeyRef'],
+                properties: {
+                  secretKeyRef: {
+                    type: 'object',
+                    required: ['name', 'key'],
+                    properties: {
+                      name: { type: 'string', minLength: 1 },
+                      key: { type: 'string', minLength: 1 },
+                    },
+                    additionalProperties: false,
+                  },
+                },
+                additionalProperties: false,
+              },
+            },
+            additionalProperties: false,
+          },
+        },
+        additionalProperties: false,
+      },
+    },
+    additionalProperties: false,
+  }),
+  // KEDA v2.20's TriggerAuthentication (keda.sh_triggerauthentications.yaml): of its many sources, `env` (a variable
+  // of the scale target's container) and `secretTargetRef`.
+  'keda.sh/v1alpha1/TriggerAuthentication': resource('keda.sh/v1alpha1', 'TriggerAuthentication', {
+    type: 'object',
+    minProperties: 1,
+    properties: {
+      env: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          required: ['parameter', 'name'],
+          properties: {
+            parameter: { type: 'string', minLength: 1 },
+            name: { type: 'string', minLength: 1 },
+            containerName: { type: 'string', minLength: 1 },
+          },
+          additionalProperties: false,
+        },
+      },
+      secretTargetRef: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          required: ['parameter', 'name', 'key'],
+          properties: {
+            parameter: { type: 'string', minLength: 1 },
+            name: { type: 'string', minLength: 1 },
+            key: { type: 'string', minLength: 1 },
+          },
+          additionalProperties: false,
+        },
+      },
     },
     additionalProperties: false,
   }),

@@ -47,4 +47,13 @@ describe('strimzi', () => {
   it('makes the topic message with 6 partitions', () => {
     expect(find(rendered('strimzi'), 'KafkaTopic', 'message')?.spec).toMatchObject({ partitions: 6 });
   });
+
+  it("lets no client in without SASL/SCRAM-SHA-512, and makes the services' KafkaUser tandem", () => {
+    const objects = rendered('strimzi');
+    const kafka = find(objects, 'Kafka', 'tandem')?.spec as { kafka: { listeners: unknown[] } } | undefined;
+    expect(kafka?.kafka.listeners).toEqual([
+      expect.objectContaining({ authentication: { type: 'scram-sha-512' } }),
+    ]);
+    expect(find(objects, 'KafkaUser', 'tandem')?.spec).toEqual({ authentication: { type: 'scram-sha-512' } });
+  });
 });

@@ -335,6 +335,60 @@ const cases: Case[] = [
     /not 4.1.x/,
   ],
   [
+    'services that do not log in to a SCRAM listener',
+    consistency.kafka,
+    () =>
+      broken('Deployment', 'grpc-ingest', (o: Any) => {
+        first(o).env = first(o).env.filter((e: Any) => !e.name.startsWith('KAFKA_SASL_'));
+      }),
+    /grpc-ingest \(listener scram of Kafka tandem\): requires SASL scram-sha-512/,
+  ],
+  [
+    'a login to a listener that takes none',
+    consistency.kafka,
+    () =>
+      broken('Kafka', 'tandem', (o: Any) => {
+        delete o.spec.kafka.listeners[0].authentication;
+      }),
+    /logs in as tandem, but the listener takes no login/,
+  ],
+  [
+    'a TLS listener',
+    consistency.kafka,
+    () =>
+      broken('Kafka', 'tandem', (o: Any) => {
+        o.spec.kafka.listeners[0].tls = true;
+      }),
+    /listener scram wants TLS/,
+  ],
+  [
+    'a Kafka password from another Secret',
+    consistency.kafka,
+    () =>
+      broken('Deployment', 'kafka-consumer', (o: Any) => {
+        envOf(o, 'KAFKA_SASL_PASSWORD').valueFrom.secretKeyRef.name = 'redis';
+      }),
+    /kafka-consumer .*KAFKA_SASL_PASSWORD is not the Secret tandem\/password of KafkaUser tandem/,
+  ],
+  [
+    'a Kafka user name that is no KafkaUser',
+    consistency.kafka,
+    () =>
+      broken('KafkaUser', 'tandem', (o: Any) => {
+        o.metadata.name = 'someone';
+      }),
+    /no KafkaUser tandem of this cluster/,
+  ],
+  [
+    'a KafkaUser without a User Operator to make it',
+    consistency.kafka,
+    () =>
+      broken('Kafka', 'tandem', (o: Any) => {
+        delete o.spec.entityOperator.userOperator;
+      }),
+    /KafkaUser tandem: Kafka tandem runs no User Operator/,
+  ],
+  [
     'a classic queue',
     consistency.rabbitmq,
     () =>
@@ -416,6 +470,24 @@ const cases: Case[] = [
     /consumerGroup other/,
   ],
   [
+    'a Kafka trigger that does not log in',
+    consistency.keda,
+    () =>
+      broken('ScaledObject', 'kafka-consumer', (o: Any) => {
+        delete o.spec.triggers[0].metadata.sasl;
+      }),
+    /sasl undefined is not scram_sha512/,
+  ],
+  [
+    "a Kafka trigger's password from another variable",
+    consistency.keda,
+    () =>
+      broken('TriggerAuthentication', 'kafka-consumer-kafka', (o: Any) => {
+        o.spec.env[1].name = 'REDIS_PASSWORD';
+      }),
+    /does not take password from the consumer's KAFKA_SASL_PASSWORD/,
+  ],
+  [
     'min above max',
     consistency.keda,
     () =>
@@ -441,6 +513,15 @@ const cases: Case[] = [
         envOf(o, 'REDIS_PASSWORD').valueFrom.secretKeyRef.key = 'pass';
       }),
     /redis\/pass is not made/,
+  ],
+  [
+    "a KafkaUser's Secret when the user has no SCRAM password",
+    (o) => consistency.secretSources(o),
+    () =>
+      broken('KafkaUser', 'tandem', (o: Any) => {
+        o.spec.authentication.type = 'tls';
+      }),
+    /Deployment\/grpc-ingest: Secret tandem\/password is not made/,
   ],
 ];
 
