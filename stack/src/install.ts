@@ -10,7 +10,7 @@ import { run, StackError } from './processes.ts';
 
 export type Progress = (message: string) => void;
 
-interface DebianPackage {
+export interface DebianPackage {
   name: string;
   /** A file the package installs: present ⇒ installed. */
   provides: string;
@@ -26,11 +26,24 @@ export const debianPackages: readonly DebianPackage[] = [
   { name: 'maven', provides: '/usr/bin/mvn' },
 ];
 
+/**
+ * Not the stack's, but installed the same way when something asks for them: Prometheus for `npm start -- --observe`
+ * and the dashboards' test, Chromium for the live page's browser test (both run as processes of their own, never as
+ * system services).
+ */
+export const toolPackages = {
+  prometheus: { name: 'prometheus', provides: '/usr/bin/prometheus' },
+  chromium: { name: 'chromium', provides: '/usr/bin/chromium' },
+} as const satisfies Record<string, DebianPackage>;
+
 const policyRcD = '/usr/sbin/policy-rc.d';
 const backportsSource = '/etc/apt/sources.list.d/tandem-backports.sources';
 
-export async function ensureDebianPackages(progress: Progress): Promise<void> {
-  const missing = debianPackages.filter((pkg) => !existsSync(pkg.provides) && !onPath(pkg.provides));
+export async function ensureDebianPackages(
+  progress: Progress,
+  packages: readonly DebianPackage[] = debianPackages,
+): Promise<void> {
+  const missing = packages.filter((pkg) => !existsSync(pkg.provides) && !onPath(pkg.provides));
   if (missing.length === 0) return;
   const names = missing.map((pkg) => pkg.name).join(' ');
   if (process.getuid?.() !== 0) {

@@ -7,6 +7,15 @@ export {
   type System,
   withDatabase,
 } from './launcher.ts';
+export { type LivePage, livePagePort, startLivePageFor } from './live.ts';
+export {
+  type LocalPrometheus,
+  localPrometheusConfig,
+  metricsPath,
+  type PrometheusOptions,
+  prometheusPort,
+  startPrometheus,
+} from './prometheus.ts';
 export {
   type PortVariable,
   type ServiceName,

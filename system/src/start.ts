@@ -9,10 +9,16 @@
  * `--port-base` moves every port to a block of its own and `--db` picks the Redis / Valkey database, so that a second
  * system (a test's) runs beside the first; KAFKA_TOPIC, KAFKA_GROUP and RABBITMQ_QUEUE in the environment pass on to
  * the services as any other variable does.
+ *
+ * Beside the services: the live comparison page (http://127.0.0.1:8090, or base + 8), and with `--observe` Debian's
+ * Prometheus scraping the four services as the Kubernetes component does (http://127.0.0.1:9090, or base + 9).
  */
 import { parseArgs } from 'node:util';
 import { localStack } from '@tandem/stack';
+import { ensureDebianPackages, toolPackages } from '@tandem/stack/install';
 import { launchSystem } from './launcher.ts';
+import { livePagePort, startLivePageFor } from './live.ts';
+import { type LocalPrometheus, prometheusPort, startPrometheus } from './prometheus.ts';
 import { readable } from './readable.ts';
 import type { ServiceSpec } from './services.ts';
 
@@ -25,10 +31,15 @@ const show = (instance: string, line: string, service: ServiceSpec) =>
   console.log(`${paint(service.colour, instance.padEnd(15))} │ ${forPeople ? readable(line, colour) : line}`);
 
 const { values: flags } = parseArgs({
-  options: { 'port-base': { type: 'string' }, db: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    'port-base': { type: 'string' },
+    db: { type: 'string' },
+    observe: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
 });
 if (flags.help) {
-  console.log('usage: npm start [-- --port-base N] [--db N]');
+  console.log('usage: npm start [-- --port-base N] [--db N] [--observe]');
   process.exit(0);
 }
 const whole = (name: string, value: string | undefined, max: number) => {
@@ -49,6 +60,9 @@ const fromStack = stack.env();
 // A variable set in the environment wins over the stack's env file, as it does for each service.
 const connection = {
   KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? fromStack.KAFKA_BROKERS,
+  KAFKA_SASL_MECHANISM: process.env.KAFKA_SASL_MECHANISM ?? fromStack.KAFKA_SASL_MECHANISM,
+  KAFKA_SASL_USERNAME: process.env.KAFKA_SASL_USERNAME ?? fromStack.KAFKA_SASL_USERNAME,
+  KAFKA_SASL_PASSWORD: process.env.KAFKA_SASL_PASSWORD ?? fromStack.KAFKA_SASL_PASSWORD,
   RABBITMQ_URL: process.env.RABBITMQ_URL ?? fromStack.RABBITMQ_URL,
   REDIS_URL: process.env.REDIS_URL ?? fromStack.REDIS_URL,
   VALKEY_URL: process.env.VALKEY_URL ?? fromStack.VALKEY_URL,
@@ -67,6 +81,23 @@ const system = await launchSystem({
   onLine: show,
   keepLines: 200,
 });
+
+// The live page reads only what the services and the stack expose, so it starts now and shows each one as it comes.
+const page = await startLivePageFor(system, { port: livePagePort(portBase), env: process.env }).catch(
+  (error: Error) => {
+    say(`the live page did not start: ${error.message}`);
+    return undefined;
+  },
+);
+let prometheus: LocalPrometheus | undefined;
+if (flags.observe) {
+  try {
+    await ensureDebianPackages((message) => say(message), [toolPackages.prometheus]);
+    prometheus = await startPrometheus({ instances: system.instances, port: prometheusPort(portBase) });
+  } catch (error) {
+    say(`--observe: Prometheus did not start: ${(error as Error).message}`);
+  }
+}
 
 let stopping = false;
 let stoppingSince = 0;
@@ -87,6 +118,7 @@ async function stopAll(reason: string): Promise<void> {
   stoppingSince = Date.now();
   say(`${reason}: stopping (the edge first, then the rest drain; Ctrl-C again to kill at once)`);
   await system.stopAll();
+  await Promise.all([page?.close(), prometheus?.stop()]);
   say('all services stopped (the local stack keeps running: `npm run stack:down` stops it)');
   process.exit(0);
 }
@@ -115,6 +147,11 @@ if (!stopping && ready) {
   for (const instance of system.instances) {
     say(`${instance.name.padEnd(16)} ${instance.adminUrl}  ${instance.service.job}`);
   }
+  if (page) say(`${'live page'.padEnd(16)} ${page.url}  Redis and Valkey side by side, live`);
+  if (prometheus)
+    say(
+      `${'prometheus'.padEnd(16)} ${prometheus.url}  scraping the four services every ${prometheus.scrapeIntervalSeconds} s`,
+    );
   say(
     `try  curl -s -X POST ${system.edgeUrl}/input -H 'content-type: application/json' -d '{"description": "Está lloviendo", "country": "GT", "weather": "Lluvioso"}'`,
   );
