@@ -4,7 +4,7 @@
  */
 import { kafkaGroupBacklog, rabbitQueueBacklog } from '@tandem/brokers';
 import { type PipelinesConfig, pipelinesSchema } from '@tandem/compare/config';
-import { loadStackEnv, parseConfig } from '@tandem/config';
+import { kafkaConnection, loadStackEnv, parseConfig } from '@tandem/config';
 import { type Counts, keys, openRedisStore, openValkeyStore } from '@tandem/counting';
 
 export type { PipelinesConfig } from '@tandem/compare/config';
@@ -89,7 +89,7 @@ export async function backlogs(config: PipelinesConfig): Promise<Backlogs> {
     read(
       'kafka',
       kafkaGroupBacklog({
-        brokers: config.KAFKA_BROKERS,
+        ...kafkaConnection(config),
         topic: config.KAFKA_TOPIC,
         groupId: config.KAFKA_GROUP,
         clientId: 'tandem-loadtest',
