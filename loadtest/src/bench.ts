@@ -19,14 +19,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { projectRoot } from '@tandem/config';
 import { localStack } from '@tandem/stack';
-import { launchSystem } from '@tandem/system';
 import { type BenchPlan, describePlan, parseBenchArgs, UsageError, usage } from './bench/plan.ts';
 import { runBench } from './bench/run.ts';
 import { say } from './bench/say.ts';
 import { comparison } from './comparison.ts';
 import { ensureK6 } from './k6.ts';
+import { withMeasuredSystem } from './measured-system.ts';
 import { type BenchReport, markdown, svg } from './report.ts';
-import { openStores } from './stores.ts';
 
 process.title = 'bench';
 
@@ -70,37 +69,19 @@ async function run(plan: BenchPlan): Promise<void> {
   const k6 = ensureK6();
 
   say(`system: starting on ports ${plan.portBase}+ (its own topic, queue and group; database ${plan.db})`);
-  const system = await launchSystem({
-    stack: stack.env(),
+  const launch = {
+    say,
     portBase: plan.portBase,
     run: 'bench',
     db: plan.db,
     replicas: plan.replicas,
     ingest: plan.ingest,
     logDir: plan.workDir,
-    keepLines: 100,
-    env: { LOG_LEVEL: 'warn' },
     ...(plan.cpuProfile ? { cpuProfileDir: join(plan.workDir, 'cpu-profiles') } : {}),
-  });
-  const stopping = async (signal: string) => {
-    say(`${signal}: stopping the system`);
-    await system.stopAll();
-    process.exit(130);
   };
-  process.once('SIGINT', () => void stopping('SIGINT'));
-  process.once('SIGTERM', () => void stopping('SIGTERM'));
-
-  const stores = await openStores({
-    REDIS_URL: system.env.REDIS_URL as string,
-    VALKEY_URL: system.env.VALKEY_URL as string,
-  });
-  try {
-    await system.startAll();
+  await withMeasuredSystem(stack, launch, async ({ system, stores }) => {
     writeReports(await runBench(plan, { system, stores, stack, k6 }), plan.outBase);
-  } finally {
-    await system.stopAll();
-    await stores.close();
-  }
+  });
   if (plan.cpuProfile) {
     say(
       `CPU profiles (written as each service exited): ${relative(projectRoot, join(plan.workDir, 'cpu-profiles'))}/<process>/*.cpuprofile — open them in Chrome DevTools (Performance) or speedscope`,

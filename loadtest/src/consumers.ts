@@ -19,9 +19,10 @@ export function gaugeValue(text: string, name: string, labels: Record<string, st
     const close = line.lastIndexOf('}');
     const labelText = close === -1 ? '' : line.slice(line.indexOf('{') + 1, close);
     if (!wanted.every((pair) => labelText.split(',').includes(pair))) continue;
+    // After the labels, or after the name when there are none.
     const value = Number(
       line
-        .slice(close + 1)
+        .slice(close === -1 ? name.length : close + 1)
         .trim()
         .split(' ')[0],
     );
