@@ -26,6 +26,17 @@ const clusterReference = {
   additionalProperties: false,
 };
 
+/** A non-empty string. */
+const text = { type: 'string', minLength: 1 };
+
+/** An object of these properties and no others. */
+const closedObject = (required: string[], properties: Record<string, unknown>) => ({
+  type: 'object',
+  required,
+  properties,
+  additionalProperties: false,
+});
+
 const resource = (apiVersion: string, kind: string, spec: Record<string, unknown>) => ({
   type: 'object',
   required: ['apiVersion', 'kind', 'metadata', 'spec'],
@@ -98,37 +109,14 @@ export const structuralSchemas: Record<string, Record<string, unknown>> = {
   'kafka.strimzi.io/v1/KafkaUser': resource('kafka.strimzi.io/v1', 'KafkaUser', {
     type: 'object',
     properties: {
-      authentication: {
-        type: 'object',
-        required: ['type'],
-        properties: {
-          type: { enum: ['tls', 'tls-external', 'scram-sha-512'] },
-          password: {
-            type: 'object',
-            required: ['valueFrom'],
-            properties: {
-              valueFrom: {
-                type: 'object',
-                required: ['secretKeyRef'],
-                properties: {
-                  secretKeyRef: {
-                    type: 'object',
-                    required: ['name', 'key'],
-                    properties: {
-                      name: { type: 'string', minLength: 1 },
-                      key: { type: 'string', minLength: 1 },
-                    },
-                    additionalProperties: false,
-                  },
-                },
-                additionalProperties: false,
-              },
-            },
-            additionalProperties: false,
-          },
-        },
-        additionalProperties: false,
-      },
+      authentication: closedObject(['type'], {
+        type: { enum: ['tls', 'tls-external', 'scram-sha-512'] },
+        password: closedObject(['valueFrom'], {
+          valueFrom: closedObject(['secretKeyRef'], {
+            secretKeyRef: closedObject(['name', 'key'], { name: text, key: text }),
+          }),
+        }),
+      }),
     },
     additionalProperties: false,
   }),
@@ -141,30 +129,12 @@ export const structuralSchemas: Record<string, Record<string, unknown>> = {
       env: {
         type: 'array',
         minItems: 1,
-        items: {
-          type: 'object',
-          required: ['parameter', 'name'],
-          properties: {
-            parameter: { type: 'string', minLength: 1 },
-            name: { type: 'string', minLength: 1 },
-            containerName: { type: 'string', minLength: 1 },
-          },
-          additionalProperties: false,
-        },
+        items: closedObject(['parameter', 'name'], { parameter: text, name: text, containerName: text }),
       },
       secretTargetRef: {
         type: 'array',
         minItems: 1,
-        items: {
-          type: 'object',
-          required: ['parameter', 'name', 'key'],
-          properties: {
-            parameter: { type: 'string', minLength: 1 },
-            name: { type: 'string', minLength: 1 },
-            key: { type: 'string', minLength: 1 },
-          },
-          additionalProperties: false,
-        },
+        items: closedObject(['parameter', 'name', 'key'], { parameter: text, name: text, key: text }),
       },
     },
     additionalProperties: false,

@@ -55,18 +55,18 @@ brokerConformance({
   },
 });
 
+/** A topic of its own (3 partitions), and a publisher to it. */
+async function topicWithPublisher(name: string) {
+  const topic = `brokers-test-${name}`;
+  await ensureKafkaTopic({ ...connection, topic, partitions: 3, logger });
+  const publisher = await createKafkaPublisher({ ...connection, topic, clientId: name, lingerMs: 5, logger });
+  return { topic, publisher };
+}
+
 describe('kafka subscriber', () => {
   it('hands the partitions of one fetch to the handler at once, each partition in order, each record once', async () => {
     const name = suffix();
-    const topic = `brokers-test-${name}`;
-    await ensureKafkaTopic({ ...connection, topic, partitions: 3, logger });
-    const publisher = await createKafkaPublisher({
-      ...connection,
-      topic,
-      clientId: name,
-      lingerMs: 5,
-      logger,
-    });
+    const { topic, publisher } = await topicWithPublisher(name);
     const sent = Array.from({ length: 60 }, (_, i) => ({ id: `c-${i}`, payload: Buffer.from(String(i)) }));
     await publisher.publish(sent);
     await publisher.close();
@@ -105,15 +105,7 @@ describe('kafka subscriber', () => {
 
   it('commits handled offsets on its timer and on close, never per chunk', async () => {
     const name = suffix();
-    const topic = `brokers-test-${name}`;
-    await ensureKafkaTopic({ ...connection, topic, partitions: 3, logger });
-    const publisher = await createKafkaPublisher({
-      ...connection,
-      topic,
-      clientId: name,
-      lingerMs: 5,
-      logger,
-    });
+    const { topic, publisher } = await topicWithPublisher(name);
     await publisher.publish(
       Array.from({ length: 30 }, (_, i) => ({ id: `t-${i}`, payload: Buffer.from('x') })),
     );
