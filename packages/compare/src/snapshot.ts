@@ -99,6 +99,8 @@ export interface SnapshotSources {
   metrics: { edge: string; ingest: string; kafkaConsumer: string; rabbitConsumer: string };
   /** A source that has not answered by then reads as not answering. Default 2000 ms. */
   timeoutMs?: number;
+  /** How long a read waits for a source before its last answer stands in (see `guarded`). Default `timeoutMs`. */
+  waitMs?: number;
   /** Dead letters change rarely: read them at most this often (ms), the last reading in between. Default 0. */
   deadLettersEveryMs?: number;
 }
@@ -135,24 +137,42 @@ export interface SnapshotReader {
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error)) || 'failed';
 
-/** A read that answers a Reading within `timeoutMs`, joining a call still in flight instead of starting another. */
-export function guarded<T>(read: () => Promise<T>, timeoutMs: number): () => Promise<Reading<T>> {
+/**
+ * A read that answers a Reading, joining a call still in flight instead of starting another. A call that has not
+ * answered within `timeoutMs` reads as not answering. Past `waitMs` (less, for a page that must move every second),
+ * a call still within its bound is stood in for by the last answer: a slow source is not shown as down.
+ */
+export function guarded<T>(
+  read: () => Promise<T>,
+  timeoutMs: number,
+  waitMs = timeoutMs,
+): () => Promise<Reading<T>> {
   let pending: Promise<Reading<T>> | undefined;
+  let startedAt = 0;
+  let last: Reading<T> | undefined;
   return () => {
     if (!pending) {
+      startedAt = Date.now();
       const started = read().then(
         (value): Reading<T> => ({ ok: true, value }),
         (error: unknown): Reading<T> => ({ ok: false, error: messageOf(error) }),
       );
       pending = started;
-      void started.finally(() => {
+      void started.then((reading) => {
+        last = reading;
         if (pending === started) pending = undefined;
       });
     }
     const current = pending;
+    const left = Math.max(0, timeoutMs - (Date.now() - startedAt));
+    const stand = last;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<Reading<T>>((resolve) => {
-      timer = setTimeout(() => resolve({ ok: false, error: `no answer within ${timeoutMs} ms` }), timeoutMs);
+      const answer = (): Reading<T> =>
+        stand && Date.now() - startedAt < timeoutMs
+          ? stand
+          : { ok: false, error: `no answer within ${timeoutMs} ms` };
+      timer = setTimeout(() => resolve(answer()), stand ? Math.min(waitMs, left) : left);
       timer.unref();
     });
     return Promise.race([current, late]).finally(() => clearTimeout(timer));
@@ -254,6 +274,7 @@ const noneIfMissing = (error: unknown): number => {
 /** Opens nothing until the first read; reads every source at once. */
 export function openSnapshotReader(sources: SnapshotSources): SnapshotReader {
   const timeoutMs = sources.timeoutMs ?? 2000;
+  const waitMs = sources.waitMs ?? timeoutMs;
   const connection = { connectionName: 'tandem-compare', dedupTtlSeconds: 1 };
   const redis = storeCounts((url) => openRedisStore(url, connection), sources.redisUrl, timeoutMs);
   const valkey = storeCounts((url) => openValkeyStore(url, connection), sources.valkeyUrl, timeoutMs);
@@ -266,18 +287,20 @@ export function openSnapshotReader(sources: SnapshotSources): SnapshotReader {
   const everyMs = sources.deadLettersEveryMs ?? 0;
 
   const read = {
-    redis: guarded(() => redis.read(), timeoutMs),
-    valkey: guarded(() => valkey.read(), timeoutMs),
-    kafkaBacklog: guarded(() => kafkaBacklog(kafka.topic, kafka.groupId), timeoutMs),
+    redis: guarded(() => redis.read(), timeoutMs, waitMs),
+    valkey: guarded(() => valkey.read(), timeoutMs, waitMs),
+    kafkaBacklog: guarded(() => kafkaBacklog(kafka.topic, kafka.groupId), timeoutMs, waitMs),
     rabbitBacklog: guarded(
       () => rabbitQueueBacklog({ url: rabbitmq.url, queue: rabbitmq.queue, retry }),
       timeoutMs,
+      waitMs,
     ),
     // The dead-letter topic is never consumed: a group that never commits lags by every record it holds.
     kafkaDeadLetters: cached(
       guarded(
         () => kafkaBacklog(deadLetterTopic, 'tandem-compare-dead-letters').catch(noneIfMissing),
         timeoutMs,
+        waitMs,
       ),
       everyMs,
     ),
@@ -288,26 +311,42 @@ export function openSnapshotReader(sources: SnapshotSources): SnapshotReader {
             noneIfMissing,
           ),
         timeoutMs,
+        waitMs,
       ),
       everyMs,
     ),
-    kafkaConsumer: guarded(() => readConsumer(metrics.kafkaConsumer, 'kafka-redis', timeoutMs), timeoutMs),
+    kafkaConsumer: guarded(
+      () => readConsumer(metrics.kafkaConsumer, 'kafka-redis', timeoutMs),
+      timeoutMs,
+      waitMs,
+    ),
     rabbitConsumer: guarded(
       () => readConsumer(metrics.rabbitConsumer, 'rabbitmq-valkey', timeoutMs),
       timeoutMs,
+      waitMs,
     ),
-    edge: guarded(async () => {
-      const text = await fetchText(`${metrics.edge}/metrics`, timeoutMs).catch((error: unknown) => {
-        throw unreachable(error, metrics.edge);
-      });
-      return { answers: sumBy(text, 'http_requests_total', 'status', (l) => /^\/input/.test(l.route ?? '')) };
-    }, timeoutMs),
-    ingest: guarded(async () => {
-      const text = await fetchText(`${metrics.ingest}/metrics`, timeoutMs).catch((error: unknown) => {
-        throw unreachable(error, metrics.ingest);
-      });
-      return { messages: sumBy(text, 'ingest_messages_total', 'outcome') };
-    }, timeoutMs),
+    edge: guarded(
+      async () => {
+        const text = await fetchText(`${metrics.edge}/metrics`, timeoutMs).catch((error: unknown) => {
+          throw unreachable(error, metrics.edge);
+        });
+        return {
+          answers: sumBy(text, 'http_requests_total', 'status', (l) => /^\/input/.test(l.route ?? '')),
+        };
+      },
+      timeoutMs,
+      waitMs,
+    ),
+    ingest: guarded(
+      async () => {
+        const text = await fetchText(`${metrics.ingest}/metrics`, timeoutMs).catch((error: unknown) => {
+          throw unreachable(error, metrics.ingest);
+        });
+        return { messages: sumBy(text, 'ingest_messages_total', 'outcome') };
+      },
+      timeoutMs,
+      waitMs,
+    ),
   };
 
   return {

@@ -52,6 +52,33 @@ describe('guarded', () => {
     await slow();
     expect(calls).toBe(1);
   });
+
+  it('stands the last answer in for a slow one while that is within its bound', async () => {
+    let delay = 0;
+    let value = 0;
+    const read = guarded(
+      () => {
+        value += 1;
+        const answer = value;
+        return new Promise<number>((resolve) => setTimeout(() => resolve(answer), delay));
+      },
+      300,
+      20,
+    );
+    expect(await read()).toEqual({ ok: true, value: 1 });
+    delay = 100;
+    // Slower than the wait: the last answer, at once; the fresh one once it came.
+    expect(await read()).toEqual({ ok: true, value: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(await read()).toMatchObject({ ok: true });
+    delay = 1000;
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    // A call that will take 1 s: the last answer stands in at first...
+    expect(await read()).toMatchObject({ ok: true });
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    // ...but past the bound, a call still out is not answering, whatever came before.
+    expect(await read()).toEqual({ ok: false, error: 'no answer within 300 ms' });
+  });
 });
 
 const counts = (byCountry: Record<string, number>) => ({

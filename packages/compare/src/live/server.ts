@@ -46,7 +46,14 @@ export async function startLivePage(options: LivePageOptions): Promise<LivePage>
       { body: readFileSync(new URL(`./page/${file}`, import.meta.url)), type },
     ]),
   );
-  const reader = openSnapshotReader({ deadLettersEveryMs: 5_000, ...options.sources });
+  // A source gets 3 s before it counts as not answering, but the page moves every interval: a slow answer is stood
+  // in for by the last one meanwhile.
+  const reader = openSnapshotReader({
+    deadLettersEveryMs: 5_000,
+    timeoutMs: 3_000,
+    waitMs: Math.round(intervalMs * 0.8),
+    ...options.sources,
+  });
   const builder = new LiveViewBuilder(options);
   const watchers = new Set<ServerResponse>();
   let latest: LiveView | undefined;
