@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactsDir, launchChromium } from './browser.ts';
 import { type RunningPipeline, startPipeline } from './pipeline-setup.ts';
+import { postAccepted } from './send.ts';
 
 const portBase = 18_900;
 let pipeline: RunningPipeline;
@@ -28,20 +29,15 @@ afterAll(async () => {
   await pipeline?.stop();
 }, 120_000);
 
-async function send(countries: readonly string[]): Promise<void> {
-  await Promise.all(
-    countries.map(async (country, i) => {
-      const response = await fetch(`${pipeline.system.edgeUrl}/input`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          description: `mensaje ${i}`,
-          country,
-          weather: i % 2 ? 'Lluvioso' : 'Soleado',
-        }),
-      });
-      expect(response.status).toBe(202);
-    }),
+function send(countries: readonly string[]): Promise<unknown> {
+  return Promise.all(
+    countries.map((country, i) =>
+      postAccepted(pipeline.system.edgeUrl, '/input', {
+        description: `mensaje ${i}`,
+        country,
+        weather: i % 2 ? 'Lluvioso' : 'Soleado',
+      }),
+    ),
   );
 }
 
