@@ -7,9 +7,15 @@
  * The case tables are the edge's own (`@tandem/edge-api/test-cases`, run in-process by its unit tests), plus
  * the ones below; each must get its 4xx and error code, in the `{error: {code, message, details}}` shape.
  * FUZZ_COUNT (default 3000) and FUZZ_SEED set the fuzzer.
+ *
+ * A second system runs the guarded edge (API keys and a rate limit on, LOG_LEVEL=debug): requests without a key,
+ * with a wrong one or over the limit must get 401/403/429 and publish nothing, and no key may appear in any of its
+ * services' logs.
  */
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaGroupBacklog, rabbitQueueBacklog } from '@tandem/brokers';
+import { kafkaConnectionFromEnv } from '@tandem/config';
 import {
   type BadInputCase,
   badInputCases,
@@ -20,7 +26,7 @@ import {
   nested,
   notFoundCases,
 } from '@tandem/edge-api/test-cases';
-import { launchSystem, type System } from '@tandem/system';
+import { launchSystem, type System, serviceNames } from '@tandem/system';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, metricValue, pool, request } from '../src/http.ts';
 import { type RawAnswer, rawRequest } from '../src/raw-http.ts';
@@ -35,6 +41,42 @@ const CONTROL_COUNTRY = 'HOSTILE CONTROL';
 const accepted = new Set<string>();
 let published = 0;
 let controlNumber = 0;
+
+/** The guarded system: keys made for this run (never seen elsewhere, so a log line holding one is a leak). */
+let guarded: System;
+let guardedStores: [StoreView, StoreView];
+const GUARD_SUFFIX = randomUUID();
+const GUARD_KEYS = [`hostile-control-key-${GUARD_SUFFIX}`, `hostile-limited-key-${GUARD_SUFFIX}`] as const;
+const [CONTROL_KEY, LIMITED_KEY] = GUARD_KEYS;
+/** Too short to be a key (16 at least): the edge must refuse to start, without printing it. */
+const SHORT_KEY = `short${GUARD_SUFFIX.slice(0, 8)}`;
+/** Messages per second and burst of every key's bucket: slow, so that a loaded machine cannot refill it by accident. */
+const GUARD_RATE = 0.5;
+const GUARD_BURST = 5;
+const GUARD_COUNTRY = 'HOSTILE GUARDED';
+const guardedAccepted = new Set<string>();
+let guardedPublished = 0;
+const refusedIds: string[] = [];
+const guardedLogs: string[] = [];
+
+/** `count` valid messages with `key` (one /input, or one batch): each must be accepted. */
+async function sendGuarded(key: string, name: string, count = 1): Promise<void> {
+  const items = Array.from({ length: count }, (_, i) => ({
+    id: `guard-${name}-${i}`,
+    description: 'a valid guarded message',
+    country: GUARD_COUNTRY,
+    weather: 'Sunny',
+  }));
+  const answer = await rawRequest(
+    `${guarded.edgeUrl}${count === 1 ? '/input' : '/input/batch'}`,
+    'POST',
+    json(count === 1 ? items[0] : items),
+    { ...JSON_TYPE, Authorization: `Bearer ${key}` },
+  );
+  expect(answer.status, answer.text).toBe(202);
+  for (const item of items) guardedAccepted.add(item.id);
+  guardedPublished += count;
+}
 
 async function sendControl(): Promise<void> {
   const id = `hostile-control-${controlNumber++}`;
@@ -131,17 +173,17 @@ const routeCases: [string, string, number, string][] = [
   ['PUT', '/input/batch', 405, 'method_not_allowed'],
 ];
 
-async function brokerCounts(): Promise<{ kafka: number; rabbitmq: number }> {
+async function brokerCounts(of: System = system): Promise<{ kafka: number; rabbitmq: number }> {
   const [kafka, rabbitmq] = await Promise.all([
     kafkaGroupBacklog({
-      brokers: (system.env.KAFKA_BROKERS as string).split(','),
-      topic: system.env.KAFKA_TOPIC as string,
+      ...kafkaConnectionFromEnv(of.env),
+      topic: of.env.KAFKA_TOPIC as string,
       // A group that never committed: its backlog is every record in the topic.
       groupId: 'faults-hostile-nobody',
     }),
     rabbitQueueBacklog({
-      url: system.env.RABBITMQ_URL as string,
-      queue: system.env.RABBITMQ_QUEUE as string,
+      url: of.env.RABBITMQ_URL as string,
+      queue: of.env.RABBITMQ_QUEUE as string,
     }),
   ]);
   return { kafka, rabbitmq };
@@ -159,11 +201,28 @@ beforeAll(async () => {
   await system.start('grpc-ingest');
   await system.start('edge-api');
   stores = await openStores(system.env);
+  guarded = await launchSystem({
+    stack: stack.env(),
+    portBase: 28_480,
+    run: 'faults-guarded',
+    db: 7,
+    env: {
+      // debug: the edge logs every request and accepted id, the most it ever logs.
+      LOG_LEVEL: 'debug',
+      EDGE_API_KEYS: GUARD_KEYS.join(','),
+      EDGE_RATE_LIMIT: String(GUARD_RATE),
+      EDGE_RATE_BURST: String(GUARD_BURST),
+    },
+  });
+  await guarded.start('grpc-ingest');
+  await guarded.start('edge-api');
+  guardedStores = await openStores(guarded.env);
 });
 
 afterAll(async () => {
   await system?.stopAll();
-  await Promise.all((stores ?? []).map((s) => s.close()));
+  await guarded?.stopAll();
+  await Promise.all([...(stores ?? []), ...(guardedStores ?? [])].map((s) => s.close()));
 });
 
 describe('hostile input against the running edge: the right 4xx, and nothing published', () => {
@@ -275,6 +334,145 @@ describe('what reached the brokers and the stores', () => {
       const seen = await store.allSeen();
       expect([...seen].filter((id) => !accepted.has(id))).toEqual([]);
       expect(seen.size).toBe(accepted.size);
+    }
+  });
+});
+
+describe('the guarded edge: API keys and a rate limit', () => {
+  it('refuses requests without a key (401) or with a wrong one (403), and publishes none', async () => {
+    await sendGuarded(CONTROL_KEY, 'before');
+    const wrongKey = `wrong-key-${randomUUID()}`;
+    // biome-ignore format: one case per line reads as a table
+    const cases: [string, string, Record<string, string>, number, string][] = [
+      ['no Authorization', '/input', {}, 401, 'api_key_required'],
+      ['no Authorization, a batch', '/input/batch', {}, 401, 'api_key_required'],
+      ['an empty Authorization', '/input', { Authorization: '' }, 401, 'api_key_required'],
+      ['"Bearer" alone', '/input', { Authorization: 'Bearer' }, 401, 'api_key_required'],
+      ['Basic with the key as password', '/input', { Authorization: `Basic ${Buffer.from(`u:${CONTROL_KEY}`).toString('base64')}` }, 401, 'api_key_required'],
+      ['the key without the scheme', '/input', { Authorization: CONTROL_KEY }, 401, 'api_key_required'],
+      ['the key in X-API-Key', '/input', { 'X-API-Key': CONTROL_KEY }, 401, 'api_key_required'],
+      ['a key with a space in it', '/input', { Authorization: `Bearer ${CONTROL_KEY} x` }, 401, 'api_key_required'],
+      ['a wrong key', '/input', { Authorization: `Bearer ${wrongKey}` }, 403, 'api_key_invalid'],
+      ['a wrong key, a batch', '/input/batch', { Authorization: `Bearer ${wrongKey}` }, 403, 'api_key_invalid'],
+      ['a key one character short', '/input', { Authorization: `Bearer ${CONTROL_KEY.slice(0, -1)}` }, 403, 'api_key_invalid'],
+      ['a key one character long', '/input', { Authorization: `Bearer ${CONTROL_KEY}0` }, 403, 'api_key_invalid'],
+      ['a key in capitals', '/input', { Authorization: `Bearer ${CONTROL_KEY.toUpperCase()}` }, 403, 'api_key_invalid'],
+      ['both keys run together', '/input', { Authorization: `Bearer ${GUARD_KEYS.join('')}` }, 403, 'api_key_invalid'],
+    ];
+    for (const [index, [name, path, headers, status, code]] of cases.entries()) {
+      const item = { ...message, id: `guard-refused-${index}` };
+      const body = json(path === '/input/batch' ? [item] : item);
+      const answer = await rawRequest(`${guarded.edgeUrl}${path}`, 'POST', body, {
+        ...JSON_TYPE,
+        ...headers,
+      });
+      expectErrorShape(answer, status, code);
+      expect(String(answer.headers['www-authenticate']), name).toMatch(/^Bearer realm="tandem"/);
+      for (const key of GUARD_KEYS) expect(answer.text, name).not.toContain(key);
+      refusedIds.push(item.id);
+    }
+    // The routes that are not guarded stay open.
+    for (const path of ['/health', '/ready', '/metrics']) {
+      expect((await request(`${guarded.edgeUrl}${path}`)).status, path).toBe(200);
+    }
+    await sendGuarded(CONTROL_KEY, 'after');
+    expect(await brokerCounts(guarded)).toEqual({ kafka: guardedPublished, rabbitmq: guardedPublished });
+    const metrics = (await request(`${guarded.edgeUrl}/metrics`)).text;
+    expect(metricValue(metrics, 'edge_requests_refused_total', { reason: 'missing_key' })).toBe(8);
+    expect(metricValue(metrics, 'edge_requests_refused_total', { reason: 'invalid_key' })).toBe(6);
+  });
+
+  it("refuses messages over the key's rate limit (429, Retry-After), publishes none, and takes them later", async () => {
+    // The whole burst at once, as one batch: the bucket is empty.
+    await sendGuarded(LIMITED_KEY, 'burst', GUARD_BURST);
+    const over: { id: string; retryAfter: number }[] = [];
+    for (const [index, count] of [1, 3, 1].entries()) {
+      const items = Array.from({ length: count }, (_, i) => ({
+        ...message,
+        id: `guard-limited-${index}-${i}`,
+      }));
+      const answer = await rawRequest(
+        `${guarded.edgeUrl}${count === 1 ? '/input' : '/input/batch'}`,
+        'POST',
+        json(count === 1 ? items[0] : items),
+        { ...JSON_TYPE, Authorization: `Bearer ${LIMITED_KEY}` },
+      );
+      expectErrorShape(answer, 429, 'rate_limited');
+      const retryAfter = String(answer.headers['retry-after']);
+      expect(retryAfter).toMatch(/^[1-9]\d*$/);
+      expect(Number(retryAfter)).toBeLessThanOrEqual(count / GUARD_RATE);
+      for (const item of items) over.push({ id: item.id, retryAfter: Number(retryAfter) });
+    }
+    // Another key has a bucket of its own.
+    await sendGuarded(CONTROL_KEY, 'other-key');
+    expect(await brokerCounts(guarded)).toEqual({ kafka: guardedPublished, rabbitmq: guardedPublished });
+    const metrics = (await request(`${guarded.edgeUrl}/metrics`)).text;
+    expect(metricValue(metrics, 'edge_requests_refused_total', { reason: 'rate_limited' })).toBe(3);
+
+    // After Retry-After, the same id is taken (and counted once, below).
+    const first = over[0] as { id: string; retryAfter: number };
+    await sleep(first.retryAfter * 1000);
+    const again = await rawRequest(
+      `${guarded.edgeUrl}/input`,
+      'POST',
+      json({ ...message, id: first.id, country: GUARD_COUNTRY }),
+      { ...JSON_TYPE, Authorization: `Bearer ${LIMITED_KEY}` },
+    );
+    expect(again.status, again.text).toBe(202);
+    guardedAccepted.add(first.id);
+    guardedPublished += 1;
+    refusedIds.push(...over.slice(1).map((o) => o.id));
+    expect(await brokerCounts(guarded)).toEqual({ kafka: guardedPublished, rabbitmq: guardedPublished });
+  });
+
+  it('the stores count exactly the accepted ids: nothing refused was counted', async () => {
+    await guarded.start('kafka-consumer');
+    await guarded.start('rabbit-consumer');
+    await eventually(
+      'all counted',
+      async () =>
+        (await Promise.all(guardedStores.map((s) => s.total()))).every((n) => n >= guardedAccepted.size),
+      60_000,
+    );
+    await sleep(500);
+    for (const store of guardedStores) {
+      expect(await store.total()).toBe(guardedAccepted.size);
+      expect(await store.countryCount(GUARD_COUNTRY)).toBe(guardedAccepted.size);
+      expect([...(await store.present(refusedIds))]).toEqual([]);
+      expect(await store.allSeen()).toEqual(guardedAccepted);
+    }
+  });
+
+  it('a bad key list stops the edge with a message naming the variable, never the keys', async () => {
+    const broken = await launchSystem({
+      stack: stack.env(),
+      portBase: 28_490,
+      env: { LOG_LEVEL: 'info', EDGE_API_KEYS: `${CONTROL_KEY},${SHORT_KEY}` },
+      readyTimeoutMs: 20_000,
+    });
+    await expect(broken.start('edge-api')).rejects.toThrow(/exited with 2/);
+    const lines = broken.logs('edge-api');
+    await broken.stopAll();
+    expect(lines.join('\n')).toMatch(/EDGE_API_KEYS: key 2 of 2 must be 16\.\.512 characters long/);
+    guardedLogs.push(...lines);
+  });
+
+  it("no key is in any service's log, at debug level", () => {
+    const logs = [
+      ...serviceNames.flatMap((name) => guarded.logs(name)),
+      ...serviceNames.flatMap((name) => system.logs(name)),
+      ...guardedLogs,
+    ];
+    // Not vacuous: the edge logged each request, refused ones too, at debug.
+    const requests = guarded.logs('edge-api').filter((line) => line.includes('"msg":"request"'));
+    for (const status of [202, 401, 403, 429]) {
+      expect(
+        requests.some((line) => line.includes(`"status":${status}`)),
+        String(status),
+      ).toBe(true);
+    }
+    for (const secret of [...GUARD_KEYS, GUARD_SUFFIX, SHORT_KEY]) {
+      expect(logs.filter((line) => line.includes(secret))).toEqual([]);
     }
   });
 });
