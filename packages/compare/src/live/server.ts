@@ -112,7 +112,7 @@ export async function startLivePage(options: LivePageOptions): Promise<LivePage>
       response.write('retry: 1000\n\n');
       if (latest) response.write(`data: ${JSON.stringify(latest)}\n\n`);
       watchers.add(response);
-      request.on('close', () => watchers.delete(response));
+      response.on('close', () => watchers.delete(response));
       void tick();
       schedule();
       return;
