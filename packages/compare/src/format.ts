@@ -12,8 +12,8 @@ const listed = (record: Record<string, number>) =>
         .join(', ');
 
 /** What a reading says, or that it could not be read (never a zero for a source that did not answer). */
-function said<T>(reading: Reading<T>, show: (value: T) => string): string {
-  return reading.ok ? show(reading.value) : `unknown (${reading.error})`;
+function said<T>(reading: Reading<T>, show: (value: T) => string, otherwise = 'unknown'): string {
+  return reading.ok ? show(reading.value) : `${otherwise} (${reading.error})`;
 }
 
 /** A snapshot as `npm run compare` prints it: the comparison table, then each pipeline's backlog and health. */
@@ -45,17 +45,25 @@ export function formatSnapshot(
   lines.push('', 'consumers (since each started)');
   for (const info of pipelineInfo) {
     const { consumer, deadLetters } = snapshot.pipelines[info.id];
-    const health = said(consumer, ({ messages: m, latency }) => {
-      const latencyText = latency.count
-        ? `end-to-end p50 ${ms(latency.p50)}, p99 ${ms(latency.p99)}, max ${ms(latency.max)}`
-        : 'no latency yet';
-      return `${listed(m)}; ${latencyText}`;
-    });
+    const health = said(
+      consumer,
+      ({ messages: m, latency }) => {
+        const latencyText = latency.count
+          ? `end-to-end p50 ${ms(latency.p50)}, p99 ${ms(latency.p99)}, max ${ms(latency.max)}`
+          : 'no latency yet';
+        return `${listed(m)}; ${latencyText}`;
+      },
+      'not answering',
+    );
     lines.push(`  ${info.label.padEnd(18)} ${health}`);
     lines.push(`  ${''.padEnd(18)} dead letters: ${said(deadLetters, (n) => number.format(n))}`);
   }
   lines.push('', 'errors (since each service started)');
-  lines.push(`  edge answers       ${said(snapshot.edge, ({ answers }) => listed(answers))}`);
-  lines.push(`  ingest messages    ${said(snapshot.ingest, ({ messages: m }) => listed(m))}`);
+  lines.push(
+    `  edge answers       ${said(snapshot.edge, ({ answers }) => listed(answers), 'not answering')}`,
+  );
+  lines.push(
+    `  ingest messages    ${said(snapshot.ingest, ({ messages: m }) => listed(m), 'not answering')}`,
+  );
   return lines.join('\n');
 }

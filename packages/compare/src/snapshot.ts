@@ -286,67 +286,40 @@ export function openSnapshotReader(sources: SnapshotSources): SnapshotReader {
     kafkaGroupBacklog({ ...kafkaAdmin, topic, groupId, clientId: 'tandem-compare', retry });
   const everyMs = sources.deadLettersEveryMs ?? 0;
 
+  const guard = <T>(read: () => Promise<T>) => guarded(read, timeoutMs, waitMs);
+  const metricsOf = (base: string) =>
+    fetchText(`${base}/metrics`, timeoutMs).catch((error: unknown) => {
+      throw unreachable(error, base);
+    });
+
   const read = {
-    redis: guarded(() => redis.read(), timeoutMs, waitMs),
-    valkey: guarded(() => valkey.read(), timeoutMs, waitMs),
-    kafkaBacklog: guarded(() => kafkaBacklog(kafka.topic, kafka.groupId), timeoutMs, waitMs),
-    rabbitBacklog: guarded(
-      () => rabbitQueueBacklog({ url: rabbitmq.url, queue: rabbitmq.queue, retry }),
-      timeoutMs,
-      waitMs,
-    ),
+    redis: guard(() => redis.read()),
+    valkey: guard(() => valkey.read()),
+    kafkaBacklog: guard(() => kafkaBacklog(kafka.topic, kafka.groupId)),
+    rabbitBacklog: guard(() => rabbitQueueBacklog({ url: rabbitmq.url, queue: rabbitmq.queue, retry })),
     // The dead-letter topic is never consumed: a group that never commits lags by every record it holds.
     kafkaDeadLetters: cached(
-      guarded(
-        () => kafkaBacklog(deadLetterTopic, 'tandem-compare-dead-letters').catch(noneIfMissing),
-        timeoutMs,
-        waitMs,
-      ),
+      guard(() => kafkaBacklog(deadLetterTopic, 'tandem-compare-dead-letters').catch(noneIfMissing)),
       everyMs,
     ),
     rabbitDeadLetters: cached(
-      guarded(
-        () =>
-          rabbitQueueBacklog({ url: rabbitmq.url, queue: rabbitmq.deadLetterQueue, retry }).catch(
-            noneIfMissing,
-          ),
-        timeoutMs,
-        waitMs,
+      guard(() =>
+        rabbitQueueBacklog({ url: rabbitmq.url, queue: rabbitmq.deadLetterQueue, retry }).catch(
+          noneIfMissing,
+        ),
       ),
       everyMs,
     ),
-    kafkaConsumer: guarded(
-      () => readConsumer(metrics.kafkaConsumer, 'kafka-redis', timeoutMs),
-      timeoutMs,
-      waitMs,
-    ),
-    rabbitConsumer: guarded(
-      () => readConsumer(metrics.rabbitConsumer, 'rabbitmq-valkey', timeoutMs),
-      timeoutMs,
-      waitMs,
-    ),
-    edge: guarded(
-      async () => {
-        const text = await fetchText(`${metrics.edge}/metrics`, timeoutMs).catch((error: unknown) => {
-          throw unreachable(error, metrics.edge);
-        });
-        return {
-          answers: sumBy(text, 'http_requests_total', 'status', (l) => /^\/input/.test(l.route ?? '')),
-        };
-      },
-      timeoutMs,
-      waitMs,
-    ),
-    ingest: guarded(
-      async () => {
-        const text = await fetchText(`${metrics.ingest}/metrics`, timeoutMs).catch((error: unknown) => {
-          throw unreachable(error, metrics.ingest);
-        });
-        return { messages: sumBy(text, 'ingest_messages_total', 'outcome') };
-      },
-      timeoutMs,
-      waitMs,
-    ),
+    kafkaConsumer: guard(() => readConsumer(metrics.kafkaConsumer, 'kafka-redis', timeoutMs)),
+    rabbitConsumer: guard(() => readConsumer(metrics.rabbitConsumer, 'rabbitmq-valkey', timeoutMs)),
+    edge: guard(async () => ({
+      answers: sumBy(await metricsOf(metrics.edge), 'http_requests_total', 'status', (l) =>
+        /^\/input/.test(l.route ?? ''),
+      ),
+    })),
+    ingest: guard(async () => ({
+      messages: sumBy(await metricsOf(metrics.ingest), 'ingest_messages_total', 'outcome'),
+    })),
   };
 
   return {

@@ -185,6 +185,6 @@ describe('formatSnapshot', () => {
     expect(text).toContain('Redis    down (connect ECONNREFUSED 127.0.0.1:6379)');
     expect(text).toContain('the stores cannot be compared while one is down');
     expect(text).toMatch(/RabbitMQ → Valkey\s+unknown \(no answer within 2000 ms\)/);
-    expect(text).toMatch(/RabbitMQ → Valkey\s+unknown \(http:\/\/127.0.0.1:9466: ECONNREFUSED\)/);
+    expect(text).toMatch(/RabbitMQ → Valkey\s+not answering \(http:\/\/127.0.0.1:9466: ECONNREFUSED\)/);
   });
 });
