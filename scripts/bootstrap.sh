@@ -41,13 +41,23 @@ fi
 # npm itself is JavaScript: with the local Node first on PATH, the machine's npm runs on it.
 lock_hash=$( (cat package-lock.json 2>/dev/null; node --version) | sha256sum | cut -d' ' -f1)
 stamp=node_modules/.tandem-install
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
-  say "installing dependencies (npm ci)"
-  if ! npm ci --no-audit --no-fund --loglevel=error; then
-    echo "bootstrap: npm ci failed; if a package.json changed, run \`npm install\` to update package-lock.json" >&2
-    exit 1
+installed() { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_hash" ]; }
+if ! installed; then
+  # One install at a time: npm ci empties node_modules first, so a second bootstrap (another terminal, a test
+  # run) must wait for the first instead of starting its own under it or running on a half-filled tree.
+  mkdir -p .tools
+  exec 9>.tools/install.lock
+  flock 9
+  if ! installed; then
+    say "installing dependencies (npm ci)"
+    if ! npm ci --no-audit --no-fund --loglevel=error; then
+      echo "bootstrap: npm ci failed; if a package.json changed, run \`npm install\` to update package-lock.json" >&2
+      exit 1
+    fi
+    echo "$lock_hash" > "$stamp"
   fi
-  echo "$lock_hash" > "$stamp"
+  flock -u 9
+  exec 9>&-
 fi
 
 export PATH="$root/node_modules/.bin:$PATH"
