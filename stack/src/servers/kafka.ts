@@ -165,8 +165,9 @@ export function kafka(location: StackLocation): LocalServer {
       'kafka.tools.StorageTool',
       [
         'format',
-        '-t',
-        clusterId,
+        // One value with its flag: a base64url id starts with '-' one time in 64, and the tool then reads it as
+        // an option ("argument --cluster-id/-t: expected one argument"), which failed a fresh CI stack.
+        `--cluster-id=${clusterId}`,
         '-c',
         configFile,
         '--add-scram',
