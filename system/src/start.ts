@@ -14,7 +14,7 @@
  * Prometheus scraping the four services as the Kubernetes component does (http://127.0.0.1:9090, or base + 9).
  */
 import { parseArgs } from 'node:util';
-import { localStack } from '@tandem/stack';
+import { localStack, type StackEnv } from '@tandem/stack';
 import { ensureDebianPackages, toolPackages } from '@tandem/stack/install';
 import { launchSystem } from './launcher.ts';
 import { livePagePort, startLivePageFor } from './live.ts';
@@ -58,15 +58,9 @@ const stack = localStack({ progress: (message) => console.log(`${paint(36, 'stac
 await stack.up();
 const fromStack = stack.env();
 // A variable set in the environment wins over the stack's env file, as it does for each service.
-const connection = {
-  KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? fromStack.KAFKA_BROKERS,
-  KAFKA_SASL_MECHANISM: process.env.KAFKA_SASL_MECHANISM ?? fromStack.KAFKA_SASL_MECHANISM,
-  KAFKA_SASL_USERNAME: process.env.KAFKA_SASL_USERNAME ?? fromStack.KAFKA_SASL_USERNAME,
-  KAFKA_SASL_PASSWORD: process.env.KAFKA_SASL_PASSWORD ?? fromStack.KAFKA_SASL_PASSWORD,
-  RABBITMQ_URL: process.env.RABBITMQ_URL ?? fromStack.RABBITMQ_URL,
-  REDIS_URL: process.env.REDIS_URL ?? fromStack.REDIS_URL,
-  VALKEY_URL: process.env.VALKEY_URL ?? fromStack.VALKEY_URL,
-};
+const connection = Object.fromEntries(
+  Object.entries(fromStack).map(([name, value]) => [name, process.env[name] ?? value]),
+) as unknown as StackEnv;
 const edgePort = Number(process.env.PORT ?? 8080);
 // PORT names the edge's port here; every service gets its own ports from the launcher.
 delete process.env.PORT;
