@@ -3,9 +3,11 @@ import { type ServerUnaryCall, type sendUnaryData, status } from '@grpc/grpc-js'
 import type {
   WeatherBatchResponse,
   WeatherResponse,
+  WeatherResults,
   WeatherServiceHandlers,
   WeatherTweet__Output,
   WeatherTweetBatch__Output,
+  WeatherTweets__Output,
 } from '@tandem/proto';
 import { type Ingest, IngestCallError } from './ingest.ts';
 
@@ -14,6 +16,9 @@ export function createHandlers(ingest: Ingest): WeatherServiceHandlers {
     ProcessTweet: unary<WeatherTweet__Output, WeatherResponse>((tweet) => ingest.processTweet(tweet)),
     ProcessTweetBatch: unary<WeatherTweetBatch__Output, WeatherBatchResponse>((batch) =>
       ingest.processTweetBatch(batch.tweets),
+    ),
+    ProcessTweets: unary<WeatherTweets__Output, WeatherResults>((batch) =>
+      ingest.processTweets(batch.tweets),
     ),
   };
 }

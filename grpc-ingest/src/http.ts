@@ -33,6 +33,13 @@ export function createIngestHttpApp(ingest: Ingest, options: IngestHttpOptions =
       throw new IngestCallError(status.INVALID_ARGUMENT, 'tweets: expected an array of WeatherTweet');
     return c.json(await ingest.processTweetBatch(tweets));
   });
+  app.post(weatherHttpPaths.ProcessTweets, limit, async (c) => {
+    const body = await jsonBody(c);
+    const tweets = (body as { tweets?: unknown } | null)?.tweets;
+    if (!Array.isArray(tweets))
+      throw new IngestCallError(status.INVALID_ARGUMENT, 'tweets: expected an array of WeatherTweet');
+    return c.json(await ingest.processTweets(tweets));
+  });
   app.get(weatherHttpPaths.health, (c) =>
     ingest.isServing() ? c.json({ status: 'SERVING' }) : c.json({ status: 'NOT_SERVING' }, 503),
   );

@@ -12,7 +12,7 @@ import {
   parseMessageInput,
   type WeatherMessage,
 } from '@tandem/message';
-import type { WeatherBatchResponse, WeatherResponse } from '@tandem/proto';
+import type { WeatherBatchResponse, WeatherResponse, WeatherResult, WeatherResults } from '@tandem/proto';
 import { Counter, Histogram } from 'prom-client';
 
 export interface IngestOptions {
@@ -28,6 +28,13 @@ export interface Ingest {
   processTweet(tweet: unknown): Promise<WeatherResponse>;
   /** Several, all-or-nothing: one invalid message refuses them all; the ids come back in order. */
   processTweetBatch(tweets: readonly unknown[]): Promise<WeatherBatchResponse>;
+  /**
+   * Several, each on its own (ProcessTweets): every valid message is published, all of them in one publish per
+   * broker, and each gets its own result, in order. An invalid message fails alone (INVALID_ARGUMENT); what refuses
+   * the valid ones alike (the bound, a broker not connected or not confirming) fails each of them with that code.
+   * Only a call with no message is refused as a whole.
+   */
+  processTweets(tweets: readonly unknown[]): Promise<WeatherResults>;
   /** Whether every broker can take messages now: the health check of both transports. */
   isServing(): boolean;
 }
@@ -124,7 +131,51 @@ export function createIngest(options: IngestOptions): Ingest {
     }
   }
 
+  async function processTweets(tweets: readonly unknown[]): Promise<WeatherResults> {
+    if (tweets.length === 0)
+      throw new IngestCallError(status.INVALID_ARGUMENT, 'tweets: at least one is required');
+    const results: WeatherResult[] = new Array(tweets.length);
+    const valid: WeatherMessage[] = [];
+    /** Where each valid message's result goes. */
+    const positions: number[] = [];
+    const acceptedAt = now();
+    let invalid = 0;
+    for (let index = 0; index < tweets.length; index++) {
+      const tweet = tweets[index];
+      const parsed = parseMessageInput(messageFields(tweet));
+      if (parsed.ok) {
+        const { description, country, weather } = parsed.value;
+        valid.push({ id: parsed.value.id ?? newMessageId(), description, country, weather, acceptedAt });
+        positions.push(index);
+      } else {
+        invalid++;
+        results[index] = {
+          success: false,
+          message: parsed.issues.map((issue) => `${issue.field}: ${issue.message}`).join('; '),
+          id: givenId(tweet),
+          code: status.INVALID_ARGUMENT,
+        };
+      }
+    }
+    if (invalid > 0) messagesTotal.inc({ outcome: 'invalid' }, invalid);
+    if (valid.length === 0) return { results };
+    let failure: IngestCallError | undefined;
+    try {
+      await publishToBoth(valid);
+    } catch (error) {
+      if (!(error instanceof IngestCallError)) throw error;
+      failure = error;
+    }
+    valid.forEach((message, i) => {
+      results[positions[i] as number] = failure
+        ? { success: false, message: failure.message, id: message.id, code: failure.code }
+        : { success: true, message: 'accepted', id: message.id, code: status.OK };
+    });
+    return { results };
+  }
+
   return {
+    processTweets,
     async processTweet(tweet) {
       const messages = toMessages([tweet]);
       await publishToBoth(messages);
@@ -149,4 +200,10 @@ function messageFields(tweet: unknown): unknown {
   if (typeof tweet !== 'object' || tweet === null || Array.isArray(tweet)) return tweet;
   const { description, country, weather, id } = tweet as Record<string, unknown>;
   return { description, country, weather, ...(id === '' || id === undefined ? {} : { id }) };
+}
+
+/** The id a tweet came with, for the result of one that is refused: a string, or empty. */
+function givenId(tweet: unknown): string {
+  const id = typeof tweet === 'object' && tweet !== null ? (tweet as { id?: unknown }).id : undefined;
+  return typeof id === 'string' ? id : '';
 }

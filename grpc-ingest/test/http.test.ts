@@ -133,6 +133,37 @@ describe('POST ProcessTweetBatch', () => {
   });
 });
 
+describe('POST ProcessTweets', () => {
+  it('answers a WeatherResults, one result per message, an invalid one refused alone', async () => {
+    const response = await post(weatherHttpPaths.ProcessTweets, {
+      tweets: [
+        { ...valid, id: 'h-1' },
+        { ...valid, weather: 'Hail', id: 'h-2' },
+        { ...valid, id: 'h-3' },
+      ],
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      results: [
+        { success: true, message: 'accepted', id: 'h-1', code: 0 },
+        { success: false, message: expect.stringMatching(/^weather: /), id: 'h-2', code: 3 },
+        { success: true, message: 'accepted', id: 'h-3', code: 0 },
+      ],
+    });
+    expect(kafka.published.map((e) => e.id)).toEqual(['h-1', 'h-3']);
+    expect(rabbitmq.published.map((e) => e.id)).toEqual(['h-1', 'h-3']);
+  });
+
+  it.each([
+    ['no tweets array', { tweet: [valid] }, /tweets/],
+    ['an empty call', { tweets: [] }, /at least one/],
+  ])('refuses %s with 400', async (_, body, message) => {
+    const response = await post(weatherHttpPaths.ProcessTweets, body);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toMatch(message);
+  });
+});
+
 describe('GET health', () => {
   it('is SERVING while both brokers are ready, 503 NOT_SERVING while one is not', async () => {
     const up = await app.request(weatherHttpPaths.health);

@@ -162,6 +162,98 @@ describe('ProcessTweetBatch', () => {
   });
 });
 
+type Result = { success: boolean; message: string; id: string; code: number };
+
+function processTweets(tweets: Tweet[]) {
+  return new Promise<Result[]>((resolve, reject) =>
+    client.ProcessTweets({ tweets }, deadline(), (error, response) =>
+      error || !response ? reject(error) : resolve(response.results),
+    ),
+  );
+}
+
+describe('ProcessTweets', () => {
+  const ok = (id: string) => ({ description: 'x', country: 'GT', weather: 'Sunny', id });
+
+  it('publishes the valid messages in one call per broker and answers each on its own, in order', async () => {
+    const results = await processTweets([
+      ok('t-1'),
+      { description: 'x', country: 'G7', weather: 'Sunny', id: 't-2' },
+      { description: 'y', country: 'sv', weather: 'Nublado' },
+      { ...ok('t-4'), weather: 'Snowy' },
+    ]);
+    expect(results).toEqual([
+      { success: true, message: 'accepted', id: 't-1', code: status.OK },
+      {
+        success: false,
+        message: expect.stringMatching(/^country: /),
+        id: 't-2',
+        code: status.INVALID_ARGUMENT,
+      },
+      {
+        success: true,
+        message: 'accepted',
+        id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-7/),
+        code: 0,
+      },
+      {
+        success: false,
+        message: expect.stringMatching(/^weather: /),
+        id: 't-4',
+        code: status.INVALID_ARGUMENT,
+      },
+    ]);
+    for (const broker of [kafka, rabbitmq]) {
+      expect(broker.calls).toBe(1);
+      expect(broker.published.map((e) => decodeMessage(e.payload))).toEqual([
+        { id: 't-1', description: 'x', country: 'GT', weather: 'Sunny', acceptedAt: now },
+        { id: results[2]?.id, description: 'y', country: 'SV', weather: 'Cloudy', acceptedAt: now },
+      ]);
+    }
+  });
+
+  it('publishes nothing when every message is invalid', async () => {
+    const results = await processTweets([{ ...ok('u-1'), description: '' }]);
+    expect(results).toMatchObject([{ success: false, id: 'u-1', code: status.INVALID_ARGUMENT }]);
+    expect([kafka.calls, rabbitmq.calls]).toEqual([0, 0]);
+  });
+
+  it('fails each valid message UNAVAILABLE when a broker does not confirm, the invalid ones still INVALID_ARGUMENT', async () => {
+    kafka.failWith = new Error('not leader');
+    const results = await processTweets([ok('v-1'), { ...ok('v-2'), weather: '' }, ok('v-3')]);
+    expect(results.map((r) => [r.id, r.success, r.code])).toEqual([
+      ['v-1', false, status.UNAVAILABLE],
+      ['v-2', false, status.INVALID_ARGUMENT],
+      ['v-3', false, status.UNAVAILABLE],
+    ]);
+    expect(results[0]?.message).toMatch(/kafka.*retry with the same id/);
+  });
+
+  it('fails each valid message UNAVAILABLE at once when a broker is not connected, publishing nowhere', async () => {
+    rabbitmq.ready = false;
+    const results = await processTweets([ok('w-1'), ok('w-2')]);
+    expect(results.map((r) => r.code)).toEqual([status.UNAVAILABLE, status.UNAVAILABLE]);
+    expect(kafka.published).toEqual([]);
+  });
+
+  it('fails each valid message RESOURCE_EXHAUSTED beyond the in-flight limit', async () => {
+    let release = () => {};
+    kafka.release = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const held = processTweets(Array.from({ length: 9 }, (_, i) => ok(`x-${i}`)));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const refused = await processTweets([ok('y-1'), ok('y-2')]);
+    expect(refused.map((r) => r.code)).toEqual([status.RESOURCE_EXHAUSTED, status.RESOURCE_EXHAUSTED]);
+    release();
+    expect((await held).every((r) => r.success)).toBe(true);
+  });
+
+  it('refuses a call with no message as a whole, with INVALID_ARGUMENT', async () => {
+    await expect(processTweets([])).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+  });
+});
+
 describe('grpc.health.v1.Health/Check', () => {
   function check(service = ''): Promise<string | undefined> {
     const health = new HealthClient('unused', credentials.createInsecure(), {

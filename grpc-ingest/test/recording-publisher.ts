@@ -4,6 +4,8 @@ import type { Envelope, Publisher } from '@tandem/brokers';
 
 export class RecordingPublisher implements Publisher {
   published: Envelope[] = [];
+  /** Publish calls that published. */
+  calls = 0;
   ready = true;
   failWith: Error | undefined;
   release: Promise<void> = Promise.resolve();
@@ -11,6 +13,7 @@ export class RecordingPublisher implements Publisher {
     await this.release;
     if (this.failWith) throw this.failWith;
     this.published.push(...envelopes);
+    this.calls++;
   }
   isReady(): boolean {
     return this.ready;

@@ -11,6 +11,8 @@ export const weatherHttpPaths = Object.freeze({
   ProcessTweet: '/weather.WeatherService/ProcessTweet',
   /** Body: a WeatherTweetBatch; 200 answers a WeatherBatchResponse. */
   ProcessTweetBatch: '/weather.WeatherService/ProcessTweetBatch',
+  /** Body: a WeatherTweets; 200 answers a WeatherResults, one result per message in order. */
+  ProcessTweets: '/weather.WeatherService/ProcessTweets',
   /** GET: 200 `{"status":"SERVING"}` while both brokers can take messages, else 503 `{"status":"NOT_SERVING"}`. */
   health: '/health',
 });

@@ -34,6 +34,8 @@ export type {
   WeatherBatchResponse__Output,
 } from './generated/weather/WeatherBatchResponse.ts';
 export type { WeatherResponse, WeatherResponse__Output } from './generated/weather/WeatherResponse.ts';
+export type { WeatherResult, WeatherResult__Output } from './generated/weather/WeatherResult.ts';
+export type { WeatherResults, WeatherResults__Output } from './generated/weather/WeatherResults.ts';
 export type {
   WeatherServiceClient,
   WeatherServiceDefinition,
@@ -41,6 +43,7 @@ export type {
 } from './generated/weather/WeatherService.ts';
 export type { WeatherTweet, WeatherTweet__Output } from './generated/weather/WeatherTweet.ts';
 export type { WeatherTweetBatch, WeatherTweetBatch__Output } from './generated/weather/WeatherTweetBatch.ts';
+export type { WeatherTweets, WeatherTweets__Output } from './generated/weather/WeatherTweets.ts';
 export type { ProtoGrpcType } from './generated/weather.ts';
 export { HealthClient, healthHandlers, healthService, type ServingStatus } from './health.ts';
 export { httpStatusOfGrpc, weatherHttpPaths } from './http.ts';

@@ -9,14 +9,15 @@ describe('weather package', () => {
     expect(existsSync(protoPath)).toBe(true);
   });
 
-  it('loads once and exposes WeatherService with both unary RPCs at their wire paths', () => {
+  it('loads once and exposes WeatherService with its three unary RPCs at their wire paths', () => {
     expect(loadWeatherPackage()).toBe(loadWeatherPackage());
     const { weather } = loadWeatherPackage();
 
-    const { ProcessTweet, ProcessTweetBatch } = weather.WeatherService.service;
+    const { ProcessTweet, ProcessTweetBatch, ProcessTweets } = weather.WeatherService.service;
     expect(ProcessTweet.path).toBe('/weather.WeatherService/ProcessTweet');
     expect(ProcessTweetBatch.path).toBe('/weather.WeatherService/ProcessTweetBatch');
-    for (const method of [ProcessTweet, ProcessTweetBatch]) {
+    expect(ProcessTweets.path).toBe('/weather.WeatherService/ProcessTweets');
+    for (const method of [ProcessTweet, ProcessTweetBatch, ProcessTweets]) {
       expect(method.requestStream).toBe(false);
       expect(method.responseStream).toBe(false);
     }
@@ -26,6 +27,9 @@ describe('weather package', () => {
         'WeatherResponse',
         'WeatherTweetBatch',
         'WeatherBatchResponse',
+        'WeatherTweets',
+        'WeatherResult',
+        'WeatherResults',
         'WeatherService',
       ]),
     );

@@ -43,6 +43,16 @@ const handlers: WeatherServiceHandlers = {
     const ids = call.request.tweets.map((tweet, i) => tweet.id || `assigned-${i}`);
     callback(null, { success: true, message: `accepted ${ids.length}`, ids });
   },
+  ProcessTweets(call, callback) {
+    received.push(...call.request.tweets);
+    // Each message on its own: one without a weather is refused alone, the others accepted.
+    const results = call.request.tweets.map((tweet, i) =>
+      tweet.weather === ''
+        ? { success: false, message: 'weather: required', id: tweet.id, code: grpc.status.INVALID_ARGUMENT }
+        : { success: true, message: 'accepted', id: tweet.id || `assigned-${i}` },
+    );
+    callback(null, { results });
+  },
 };
 
 const deadline = () => ({ deadline: Date.now() + 5_000 });
@@ -113,6 +123,34 @@ describe('gRPC round trip', () => {
       );
       expect(response).toEqual({ success: true, message: 'accepted 3', ids: ['k1', 'assigned-1', 'k3'] });
       expect(received.slice(-3)).toEqual([tweets[0], { ...tweets[1], id: '', accepted_at_ms: 0 }, tweets[2]]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('serves ProcessTweets to a typed client, one result per message in request order', async () => {
+    const { WeatherService } = loadWeatherPackage().weather;
+    const client: WeatherServiceClient = new WeatherService(address, grpc.credentials.createInsecure());
+    try {
+      const tweets = [
+        { description: 'Hace sol', country: 'GT', weather: 'Sunny', id: 'p1' },
+        { description: 'Sin clima', country: 'SV', weather: '', id: 'p2' },
+        { description: 'Llueve', country: 'HN', weather: 'Rainy' },
+      ];
+      const response = await new Promise((resolve, reject) =>
+        client.ProcessTweets({ tweets }, deadline(), (error, value) =>
+          error ? reject(error) : resolve(value),
+        ),
+      );
+      // Defaults filled in on the way back (code 0 = OK), so every entry has all four fields.
+      expect(response).toEqual({
+        results: [
+          { success: true, message: 'accepted', id: 'p1', code: 0 },
+          { success: false, message: 'weather: required', id: 'p2', code: grpc.status.INVALID_ARGUMENT },
+          { success: true, message: 'accepted', id: 'assigned-2', code: 0 },
+        ],
+      });
+      expect(received.slice(-3)).toEqual(tweets.map((tweet) => ({ id: '', accepted_at_ms: 0, ...tweet })));
     } finally {
       client.close();
     }

@@ -62,3 +62,31 @@ describe('wire compatibility with the original contract', () => {
     expect(original.responseDeserialize(bytes)).toEqual(response);
   });
 });
+
+describe('ProcessTweets', () => {
+  const definition = protoLoader.loadSync(protoPath, loaderOptions);
+  const service = definition['weather.WeatherService'] as protoLoader.ServiceDefinition;
+  const processTweets = service.ProcessTweets as protoLoader.MethodDefinition<object, object>;
+  const processTweetBatch = service.ProcessTweetBatch as protoLoader.MethodDefinition<object, object>;
+
+  it("takes a WeatherTweets, the same bytes as ProcessTweetBatch's WeatherTweetBatch", () => {
+    const batch = { tweets: [{ ...tweet, id: 'k1', accepted_at_ms: 0 }] };
+    expect(processTweets.requestSerialize(batch)).toEqual(processTweetBatch.requestSerialize(batch));
+  });
+
+  it('answers results whose fields 1-3 read as a WeatherResponse, the code beside them', () => {
+    const result = { success: false, message: 'weather: required', id: 'k2', code: 3 };
+    const bytes = processTweets.responseSerialize({ results: [result] });
+    expect(processTweets.responseDeserialize(bytes)).toEqual({ results: [result] });
+    // A WeatherResult has WeatherResponse's three fields at the same numbers, plus `code`.
+    const entry = (definition['weather.WeatherResult'] as { type: object }).type as {
+      field: { name: string; number: number; type: string }[];
+    };
+    expect(entry.field.map((f) => [f.name, f.number, f.type])).toEqual([
+      ['success', 1, 'TYPE_BOOL'],
+      ['message', 2, 'TYPE_STRING'],
+      ['id', 3, 'TYPE_STRING'],
+      ['code', 4, 'TYPE_INT32'],
+    ]);
+  });
+});

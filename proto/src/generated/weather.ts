@@ -5,9 +5,12 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { WeatherBatchResponse as _weather_WeatherBatchResponse, WeatherBatchResponse__Output as _weather_WeatherBatchResponse__Output } from './weather/WeatherBatchResponse.ts';
 import type { WeatherResponse as _weather_WeatherResponse, WeatherResponse__Output as _weather_WeatherResponse__Output } from './weather/WeatherResponse.ts';
+import type { WeatherResult as _weather_WeatherResult, WeatherResult__Output as _weather_WeatherResult__Output } from './weather/WeatherResult.ts';
+import type { WeatherResults as _weather_WeatherResults, WeatherResults__Output as _weather_WeatherResults__Output } from './weather/WeatherResults.ts';
 import type { WeatherServiceClient as _weather_WeatherServiceClient, WeatherServiceDefinition as _weather_WeatherServiceDefinition } from './weather/WeatherService.ts';
 import type { WeatherTweet as _weather_WeatherTweet, WeatherTweet__Output as _weather_WeatherTweet__Output } from './weather/WeatherTweet.ts';
 import type { WeatherTweetBatch as _weather_WeatherTweetBatch, WeatherTweetBatch__Output as _weather_WeatherTweetBatch__Output } from './weather/WeatherTweetBatch.ts';
+import type { WeatherTweets as _weather_WeatherTweets, WeatherTweets__Output as _weather_WeatherTweets__Output } from './weather/WeatherTweets.ts';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -17,9 +20,12 @@ export interface ProtoGrpcType {
   weather: {
     WeatherBatchResponse: MessageTypeDefinition<_weather_WeatherBatchResponse, _weather_WeatherBatchResponse__Output>
     WeatherResponse: MessageTypeDefinition<_weather_WeatherResponse, _weather_WeatherResponse__Output>
+    WeatherResult: MessageTypeDefinition<_weather_WeatherResult, _weather_WeatherResult__Output>
+    WeatherResults: MessageTypeDefinition<_weather_WeatherResults, _weather_WeatherResults__Output>
     WeatherService: SubtypeConstructor<typeof grpc.Client, _weather_WeatherServiceClient> & { service: _weather_WeatherServiceDefinition }
     WeatherTweet: MessageTypeDefinition<_weather_WeatherTweet, _weather_WeatherTweet__Output>
     WeatherTweetBatch: MessageTypeDefinition<_weather_WeatherTweetBatch, _weather_WeatherTweetBatch__Output>
+    WeatherTweets: MessageTypeDefinition<_weather_WeatherTweets, _weather_WeatherTweets__Output>
   }
 }
 

@@ -6,8 +6,10 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { WeatherBatchResponse as _weather_WeatherBatchResponse, WeatherBatchResponse__Output as _weather_WeatherBatchResponse__Output } from '../weather/WeatherBatchResponse.ts';
 import type { WeatherResponse as _weather_WeatherResponse, WeatherResponse__Output as _weather_WeatherResponse__Output } from '../weather/WeatherResponse.ts';
+import type { WeatherResults as _weather_WeatherResults, WeatherResults__Output as _weather_WeatherResults__Output } from '../weather/WeatherResults.ts';
 import type { WeatherTweet as _weather_WeatherTweet, WeatherTweet__Output as _weather_WeatherTweet__Output } from '../weather/WeatherTweet.ts';
 import type { WeatherTweetBatch as _weather_WeatherTweetBatch, WeatherTweetBatch__Output as _weather_WeatherTweetBatch__Output } from '../weather/WeatherTweetBatch.ts';
+import type { WeatherTweets as _weather_WeatherTweets, WeatherTweets__Output as _weather_WeatherTweets__Output } from '../weather/WeatherTweets.ts';
 
 export interface WeatherServiceClient extends grpc.Client {
   /**
@@ -40,6 +42,27 @@ export interface WeatherServiceClient extends grpc.Client {
   processTweetBatch(argument: _weather_WeatherTweetBatch, options: grpc.CallOptions, callback: grpc.requestCallback<_weather_WeatherBatchResponse__Output>): grpc.ClientUnaryCall;
   processTweetBatch(argument: _weather_WeatherTweetBatch, callback: grpc.requestCallback<_weather_WeatherBatchResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * New: many independent messages in one call, each with its own outcome. The edge gathers concurrent
+   * POST /input requests into one such call and answers each request from its own result. The messages the
+   * ingest finds valid are published together to both brokers; an invalid one is refused alone. A failure of the
+   * whole call (overload, a broker not connected) is the call's gRPC status, as for the other RPCs.
+   */
+  ProcessTweets(argument: _weather_WeatherTweets, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_weather_WeatherResults__Output>): grpc.ClientUnaryCall;
+  ProcessTweets(argument: _weather_WeatherTweets, metadata: grpc.Metadata, callback: grpc.requestCallback<_weather_WeatherResults__Output>): grpc.ClientUnaryCall;
+  ProcessTweets(argument: _weather_WeatherTweets, options: grpc.CallOptions, callback: grpc.requestCallback<_weather_WeatherResults__Output>): grpc.ClientUnaryCall;
+  ProcessTweets(argument: _weather_WeatherTweets, callback: grpc.requestCallback<_weather_WeatherResults__Output>): grpc.ClientUnaryCall;
+  /**
+   * New: many independent messages in one call, each with its own outcome. The edge gathers concurrent
+   * POST /input requests into one such call and answers each request from its own result. The messages the
+   * ingest finds valid are published together to both brokers; an invalid one is refused alone. A failure of the
+   * whole call (overload, a broker not connected) is the call's gRPC status, as for the other RPCs.
+   */
+  processTweets(argument: _weather_WeatherTweets, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_weather_WeatherResults__Output>): grpc.ClientUnaryCall;
+  processTweets(argument: _weather_WeatherTweets, metadata: grpc.Metadata, callback: grpc.requestCallback<_weather_WeatherResults__Output>): grpc.ClientUnaryCall;
+  processTweets(argument: _weather_WeatherTweets, options: grpc.CallOptions, callback: grpc.requestCallback<_weather_WeatherResults__Output>): grpc.ClientUnaryCall;
+  processTweets(argument: _weather_WeatherTweets, callback: grpc.requestCallback<_weather_WeatherResults__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface WeatherServiceHandlers extends grpc.UntypedServiceImplementation {
@@ -53,9 +76,18 @@ export interface WeatherServiceHandlers extends grpc.UntypedServiceImplementatio
    */
   ProcessTweetBatch: grpc.handleUnaryCall<_weather_WeatherTweetBatch__Output, _weather_WeatherBatchResponse>;
   
+  /**
+   * New: many independent messages in one call, each with its own outcome. The edge gathers concurrent
+   * POST /input requests into one such call and answers each request from its own result. The messages the
+   * ingest finds valid are published together to both brokers; an invalid one is refused alone. A failure of the
+   * whole call (overload, a broker not connected) is the call's gRPC status, as for the other RPCs.
+   */
+  ProcessTweets: grpc.handleUnaryCall<_weather_WeatherTweets__Output, _weather_WeatherResults>;
+  
 }
 
 export interface WeatherServiceDefinition extends grpc.ServiceDefinition {
   ProcessTweet: MethodDefinition<_weather_WeatherTweet, _weather_WeatherResponse, _weather_WeatherTweet__Output, _weather_WeatherResponse__Output>
   ProcessTweetBatch: MethodDefinition<_weather_WeatherTweetBatch, _weather_WeatherBatchResponse, _weather_WeatherTweetBatch__Output, _weather_WeatherBatchResponse__Output>
+  ProcessTweets: MethodDefinition<_weather_WeatherTweets, _weather_WeatherResults, _weather_WeatherTweets__Output, _weather_WeatherResults__Output>
 }
