@@ -110,6 +110,15 @@ export const env = {
 export const kafkaSaslMechanisms = ['scram-sha-256', 'scram-sha-512'] as const;
 export type KafkaSaslMechanism = (typeof kafkaSaslMechanisms)[number];
 
+/**
+ * The Kafka client libraries `@tandem/brokers` has an adapter for, behind the same contract; KAFKA_CLIENT picks one
+ * for grpc-ingest and kafka-consumer.
+ */
+export const kafkaClientNames = ['kafkajs', 'platformatic'] as const;
+export type KafkaClientName = (typeof kafkaClientNames)[number];
+/** The client a service uses unless KAFKA_CLIENT names another: switching the default is this one line. */
+export const defaultKafkaClient: KafkaClientName = 'kafkajs';
+
 /** SASL/SCRAM credentials for a Kafka listener that requires them. */
 export interface KafkaSasl {
   mechanism: KafkaSaslMechanism;
@@ -125,12 +134,19 @@ export interface KafkaConnection {
 }
 
 /**
- * The variables of a Kafka connection, for a schema's object: KAFKA_BROKERS, and for a listener that requires
+ * The variables of a Kafka connection, for a schema's object: KAFKA_BROKERS, KAFKA_CLIENT (which client library:
+ * `kafkajs` unless set, see defaultKafkaClient), and for a listener that requires
  * SASL/SCRAM KAFKA_SASL_USERNAME with KAFKA_SASL_PASSWORD (both or neither: add `.superRefine(kafkaSaslComplete)`)
  * and KAFKA_SASL_MECHANISM (`scram-sha-512` unless set). The password is secret(): never shown in an error.
  */
 export const kafkaFields = {
   KAFKA_BROKERS: env.hostPorts(),
+  KAFKA_CLIENT: z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() !== '' ? value.trim().toLowerCase() : undefined),
+    z
+      .enum(kafkaClientNames, { error: `must be one of ${kafkaClientNames.join(', ')}` })
+      .default(defaultKafkaClient),
+  ),
   KAFKA_SASL_MECHANISM: z.preprocess(
     (value) => (typeof value === 'string' && value !== '' ? value.toLowerCase() : undefined),
     z.enum(kafkaSaslMechanisms).default('scram-sha-512'),

@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   ConfigError,
+  defaultKafkaClient,
   env,
+  kafkaClientNames,
   kafkaConnection,
   kafkaConnectionFromEnv,
   kafkaConnectionSchema,
@@ -130,6 +132,22 @@ describe('the Kafka connection variables', () => {
     [{ ...sasl, KAFKA_SASL_MECHANISM: 'plain' }, /KAFKA_SASL_MECHANISM: .*\(got "plain"\)/],
   ])('refuses half a configuration or an unknown mechanism: %o', (variables, message) => {
     expect(() => kafkaConnectionFromEnv({ ...brokers, ...variables })).toThrow(message);
+  });
+
+  it('KAFKA_CLIENT picks the client library: kafkajs unless set, platformatic, any case', () => {
+    expect(parseConfig(kafkaConnectionSchema, brokers).KAFKA_CLIENT).toBe(defaultKafkaClient);
+    expect(defaultKafkaClient).toBe('kafkajs');
+    expect(parseConfig(kafkaConnectionSchema, { ...brokers, KAFKA_CLIENT: '' }).KAFKA_CLIENT).toBe('kafkajs');
+    expect(
+      parseConfig(kafkaConnectionSchema, { ...brokers, KAFKA_CLIENT: ' Platformatic ' }).KAFKA_CLIENT,
+    ).toBe('platformatic');
+    expect(kafkaClientNames).toEqual(['kafkajs', 'platformatic']);
+  });
+
+  it('refuses an unknown KAFKA_CLIENT, naming the variable, the choices and the value', () => {
+    expect(() => parseConfig(kafkaConnectionSchema, { ...brokers, KAFKA_CLIENT: 'rdkafka' })).toThrow(
+      /KAFKA_CLIENT: must be one of kafkajs, platformatic \(got "rdkafka"\)/,
+    );
   });
 
   it('never shows the password in an error', () => {

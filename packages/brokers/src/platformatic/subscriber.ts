@@ -1,0 +1,337 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  Admin,
+  Consumer,
+  type ConsumerGroupJoinPayload,
+  type Message,
+  type MessagesStream,
+} from '@platformatic/kafka';
+import type { BatchHandler, Delivery, Subscriber } from '../contract.ts';
+import { type KafkaSubscriberOptions, kafkaSubscriberDefaults } from '../kafka/subscriber.ts';
+import { stderrLogger } from '../logger.ts';
+import { retrying } from '../retry.ts';
+import { platformaticGroupLag } from './backlog.ts';
+import {
+  explainPlatformaticError,
+  isRetriableForKnownTopic,
+  isUnknownTopicError,
+  platformaticBaseOptions,
+} from './client.ts';
+
+interface Pending {
+  delivery: Delivery;
+  offset: bigint;
+  leaderEpoch: number;
+}
+
+/** One assigned partition: what the stream handed over and the handler has not finished yet, in order. */
+interface Lane {
+  partition: number;
+  queue: Pending[];
+  /** One past the last offset taken into the queue: what the stream hands over again below it is skipped. */
+  next: bigint | undefined;
+  running: boolean;
+  /** The pause before the next attempt after a rejection (ms); reset by a success. */
+  delayMs: number;
+}
+
+/**
+ * createKafkaSubscriber's twin on @platformatic/kafka, with the same options and the same contract: a consumer group
+ * member reading `topic` from the earliest offset the group has not committed (mode COMMITTED, falling back to
+ * EARLIEST). The library hands records over as a stream; here they are queued per partition ("lanes"), and each
+ * lane hands the handler chunks of at most maxBatch in order, up to partitionsConcurrently lanes at once. After the
+ * handler resolves a chunk, its offset is marked handled; the handled offsets are committed every
+ * commitIntervalMs and on close(), never before the handler resolved (autocommit is off).
+ *
+ * A rejection keeps the chunk at the head of its lane and hands it over again after retryDelayMs (doubling up to
+ * 5 s), for as long as it takes: the rejected records and everything after them in that partition come again, in
+ * order — what re-reading from the committed offset gives the kafkajs adapter, without a fetch. Meanwhile the lane
+ * keeps what the stream hands over for that partition, and the stream is paused once the lanes hold
+ * maxBatch × partitionsConcurrently records (and resumed below half of that): bounded memory, back-pressure to
+ * the broker. The library heartbeats on its own connection, between and during handler calls alike.
+ *
+ * A rebalance drops the lanes of the partitions this member lost (their records go to the new owner from the
+ * committed offset); a chunk in flight for one finishes but is not marked handled. The library re-reads kept
+ * partitions from the committed offset after a rejoin; records already queued are skipped, not handed over twice.
+ * A stream that fails (the broker away longer than the client's retries) is replaced after retryDelayMs, doubling.
+ */
+export async function createPlatformaticKafkaSubscriber(
+  options: KafkaSubscriberOptions,
+): Promise<Subscriber> {
+  const { topic, groupId } = options;
+  const logger = options.logger ?? stderrLogger;
+  const maxBatch = options.maxBatch ?? kafkaSubscriberDefaults.maxBatch;
+  const firstDelayMs = options.retryDelayMs ?? kafkaSubscriberDefaults.retryDelayMs;
+  const concurrency = options.partitionsConcurrently ?? kafkaSubscriberDefaults.partitionsConcurrently;
+  const commitIntervalMs = options.commitIntervalMs ?? kafkaSubscriberDefaults.commitIntervalMs;
+  const sessionTimeoutMs = options.sessionTimeoutMs ?? kafkaSubscriberDefaults.sessionTimeoutMs;
+  const maxWaitMs = options.maxWaitMs ?? kafkaSubscriberDefaults.maxWaitMs;
+  const pauseAt = maxBatch * concurrency;
+  const resumeAt = Math.floor(pauseAt / 2);
+
+  const consumer = new Consumer({
+    ...platformaticBaseOptions(options, { retryDelayMs: 250 }),
+    groupId,
+    autocommit: false,
+    sessionTimeout: sessionTimeoutMs,
+    // A third of the session, as the Java client's defaults (10 s / 3 s): three heartbeats may fail before the
+    // member is replaced.
+    heartbeatInterval: Math.max(100, Math.min(3000, Math.floor(sessionTimeoutMs / 3))),
+    rebalanceTimeout: Math.max(sessionTimeoutMs, 10_000),
+    maxWaitTime: maxWaitMs,
+    // kafkajs's defaults: 10 MB per fetch, 1 MB per partition.
+    maxBytes: 10 * 1024 * 1024,
+    maxBytesPerPartition: 1024 * 1024,
+  });
+  const admin = new Admin(platformaticBaseOptions({ ...options, clientId: `${options.clientId}-admin` }));
+
+  let state: 'idle' | 'running' | 'closing' | 'closed' = 'idle';
+  let handler: BatchHandler | undefined;
+  let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  /** A stream being opened or replaced: close() waits for it, so that it is closed too. */
+  let opening: Promise<void> | undefined;
+  const lanes = new Map<number, Lane>();
+  /** The partitions of `topic` this member owns, as of the last join. */
+  let assigned: Set<number> | undefined;
+  let queued = 0;
+  let paused = false;
+  let running = 0;
+  /** Lanes with work, waiting for one of the `concurrency` slots. */
+  const ready: Lane[] = [];
+  const inFlight = new Set<Promise<void>>();
+  /** Partition → the offset to commit (one past its last handled record) with its leader epoch, not yet committed. */
+  const handled = new Map<number, { offset: bigint; leaderEpoch: number }>();
+  let commitTimer: NodeJS.Timeout | undefined;
+  let committing: Promise<void> | undefined;
+  const stopping = new AbortController();
+
+  async function commitHandled(): Promise<void> {
+    if (handled.size === 0) return;
+    const snapshot = [...handled];
+    try {
+      await consumer.commit({
+        offsets: snapshot.map(([partition, { offset, leaderEpoch }]) => ({
+          topic,
+          partition,
+          offset,
+          leaderEpoch,
+        })),
+      });
+      for (const [partition, entry] of snapshot)
+        if (handled.get(partition) === entry) handled.delete(partition);
+    } catch (error) {
+      logger.warn({ groupId, topic, err: error }, 'offset commit failed; retried with the next one');
+    }
+  }
+
+  function schedule(lane: Lane): void {
+    if (lane.running || lane.queue.length === 0 || ready.includes(lane)) return;
+    ready.push(lane);
+    pump();
+  }
+
+  function pump(): void {
+    while (state === 'running' && running < concurrency && ready.length > 0) {
+      const lane = ready.shift() as Lane;
+      if (lanes.get(lane.partition) !== lane || lane.queue.length === 0) continue;
+      lane.running = true;
+      running += 1;
+      const work = drain(lane).finally(() => {
+        lane.running = false;
+        running -= 1;
+        inFlight.delete(work);
+        if (state === 'running') {
+          schedule(lane);
+          pump();
+        }
+      });
+      inFlight.add(work);
+    }
+  }
+
+  /** Hands the lane's queue to the handler chunk by chunk until it is empty, the lane is dropped, or closing. */
+  async function drain(lane: Lane): Promise<void> {
+    while (state === 'running' && lanes.get(lane.partition) === lane && lane.queue.length > 0) {
+      const chunk = lane.queue.slice(0, maxBatch);
+      try {
+        await (handler as BatchHandler)(chunk.map((pending) => pending.delivery));
+      } catch (error) {
+        logger.debug(
+          { groupId, topic, partition: lane.partition, err: error, retryInMs: lane.delayMs },
+          'batch handler rejected; handing the chunk over again',
+        );
+        try {
+          await sleep(lane.delayMs, undefined, { signal: stopping.signal });
+        } catch {
+          return; // closing: the chunk stays unhandled and uncommitted
+        }
+        lane.delayMs = Math.min(lane.delayMs * 2, 5000);
+        continue;
+      }
+      lane.delayMs = firstDelayMs;
+      // A rebalance took the partition away meanwhile: its new owner reads it from the committed offset.
+      if (lanes.get(lane.partition) !== lane) return;
+      lane.queue.splice(0, chunk.length);
+      taken(chunk.length);
+      const last = chunk.at(-1) as Pending;
+      handled.set(lane.partition, { offset: last.offset + 1n, leaderEpoch: last.leaderEpoch });
+    }
+  }
+
+  function taken(count: number): void {
+    queued -= count;
+    if (paused && queued <= resumeAt && state === 'running') {
+      paused = false;
+      stream?.resume();
+    }
+  }
+
+  function onMessage(message: Message<Buffer, Buffer, Buffer, Buffer>): void {
+    if (state !== 'running') return;
+    // A fetch sent before a rebalance may still bring records of a partition this member no longer owns.
+    if (assigned && !assigned.has(message.partition)) return;
+    let lane = lanes.get(message.partition);
+    if (!lane) {
+      lane = {
+        partition: message.partition,
+        queue: [],
+        next: undefined,
+        running: false,
+        delayMs: firstDelayMs,
+      };
+      lanes.set(message.partition, lane);
+    }
+    // After a rejoin or a new stream the library reads again from the committed offset: what is queued already
+    // (or handled since) is not handed over twice.
+    if (lane.next !== undefined && message.offset < lane.next) return;
+    lane.next = message.offset + 1n;
+    lane.queue.push({
+      delivery: {
+        id: message.key?.toString('utf8'),
+        payload: message.value ?? Buffer.alloc(0),
+        stream: `${message.topic}/${message.partition}`,
+      },
+      offset: message.offset,
+      leaderEpoch: message.leaderEpoch,
+    });
+    queued += 1;
+    if (!paused && queued >= pauseAt) {
+      paused = true;
+      stream?.pause();
+    }
+    // Gathers what one fetch response pushes (synchronously) into the lane before the handler sees it.
+    if (!lane.running && lane.queue.length === 1) setImmediate(() => schedule(lane));
+    else if (!lane.running && lane.queue.length >= maxBatch) schedule(lane);
+  }
+
+  function onJoin({ assignments }: ConsumerGroupJoinPayload): void {
+    const kept = new Set(
+      (assignments ?? []).filter((a) => a.topic === topic).flatMap((assignment) => assignment.partitions),
+    );
+    assigned = kept;
+    for (const [partition, lane] of lanes) {
+      if (kept.has(partition)) continue;
+      lanes.delete(partition);
+      handled.delete(partition);
+      taken(lane.queue.length);
+    }
+  }
+  consumer.on('consumer:group:join', onJoin);
+
+  /** Opens the stream; a stream that fails is replaced, after a pause that doubles, for as long as it takes. */
+  async function openStream(): Promise<void> {
+    const opened = await consumer.consume({
+      topics: [topic],
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      autocommit: false,
+      maxWaitTime: maxWaitMs,
+      // The stream's own buffer, in records: what it holds while the lanes are full.
+      highWaterMark: Math.min(maxBatch * 2, 4096),
+    });
+    stream = opened;
+    paused = false;
+    opened.on('data', onMessage);
+    opened.on('error', (error) => {
+      if (stream === opened) stream = undefined;
+      if (state !== 'running') return;
+      logger.warn({ groupId, topic, err: error }, 'kafka consumer stream failed; opening a new one');
+      opening = reopen(firstDelayMs);
+    });
+    if (queued >= pauseAt) {
+      paused = true;
+      opened.pause();
+    }
+  }
+
+  async function reopen(delayMs: number): Promise<void> {
+    try {
+      await sleep(delayMs, undefined, { signal: stopping.signal });
+      if (state !== 'running') return;
+      await openStream();
+    } catch (error) {
+      if (state !== 'running') return;
+      logger.warn({ groupId, topic, err: error }, 'cannot open a kafka consumer stream; trying again');
+      opening = reopen(Math.min(delayMs * 2, 5000));
+    }
+  }
+
+  try {
+    // Connects and logs in now: a wrong password or an unreachable broker stops the caller at start-up, as the
+    // kafkajs adapter's connect() does.
+    await retrying(() => consumer.metadata({ topics: [topic] }), {
+      what: `metadata of topic ${topic}`,
+      timeoutMs: 10_000,
+      isRetriable: isUnknownTopicError,
+    });
+  } catch (error) {
+    await Promise.all([consumer.close().catch(() => {}), admin.close().catch(() => {})]);
+    throw explainPlatformaticError(error);
+  }
+  let closed: Promise<void> | undefined;
+
+  return {
+    async start(batchHandler: BatchHandler) {
+      if (state !== 'idle') throw new Error(`kafka subscriber cannot start: it is ${state}`);
+      state = 'running';
+      handler = batchHandler;
+      // Joins the group, then reads. A topic created a moment ago may still be unknown to this client.
+      await retrying(openStream, {
+        what: `kafka consumer group ${groupId} on ${topic}`,
+        isRetriable: isRetriableForKnownTopic,
+      });
+      commitTimer = setInterval(() => {
+        committing ??= commitHandled().finally(() => {
+          committing = undefined;
+        });
+      }, commitIntervalMs);
+      commitTimer.unref();
+    },
+
+    backlog: () => platformaticGroupLag(admin, topic, groupId),
+
+    isReady: () => state === 'running' && stream !== undefined && consumer.isActive(),
+
+    close() {
+      closed ??= (async () => {
+        const wasRunning = state === 'running';
+        state = 'closing';
+        stopping.abort();
+        clearInterval(commitTimer);
+        await opening?.catch(() => {});
+        // No new chunk starts; the ones in flight finish (a rejected one does not wait for its retry).
+        await Promise.all(inFlight);
+        await committing;
+        if (wasRunning) await commitHandled();
+        await stream?.close().catch((error: unknown) => {
+          logger.warn({ groupId, topic, err: error }, 'closing the kafka consumer stream failed');
+        });
+        // Leaves the group, so that the partitions go to another member at once.
+        await consumer.close(true);
+        await admin.close();
+        state = 'closed';
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,297 @@
+// The @platformatic/kafka adapter against the local stack's real broker: the same conformance suite as kafkajs's,
+// then the Kafka-specific behaviour kafka.test.ts checks for kafkajs.
+import { tracingChannel } from 'node:diagnostics_channel';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type KafkaSasl, kafkaConnectionFromEnv } from '@tandem/config';
+import { describe, expect, it } from 'vitest';
+import { kafkaAdapters, kafkaFeatures } from '../src/index.ts';
+import { withPlatformaticAdmin } from '../src/platformatic/client.ts';
+import { brokerConformance, collect, makeEnvelopes, waitFor } from './broker.case.ts';
+import { testLogger as logger, suffix } from './support.ts';
+
+/** The local stack's broker and its SASL/SCRAM credentials, from `.stack/env`. */
+const connection = kafkaConnectionFromEnv();
+const kafka = kafkaAdapters.platformatic;
+
+brokerConformance({
+  features: { ...kafkaFeatures },
+  async open() {
+    const name = suffix();
+    const topic = `brokers-test-${name}`;
+    const groupId = `brokers-test-${name}`;
+    const clientId = `brokers-test-${name}`;
+    await kafka.ensureTopic({ ...connection, topic, partitions: 3, logger });
+    return {
+      async publisher() {
+        const publisher = await kafka.createPublisher({
+          ...connection,
+          topic,
+          clientId,
+          lingerMs: 5,
+          maxBatch: 500,
+          logger,
+        });
+        return { publisher, requests: () => publisher.stats().produceRequests };
+      },
+      subscriber: ({ maxBatch }) =>
+        kafka.createSubscriber({
+          ...connection,
+          topic,
+          groupId,
+          clientId,
+          maxBatch,
+          maxWaitMs: 100,
+          retryDelayMs: 10,
+          logger,
+        }),
+      backlogFromOutside: () => kafka.groupBacklog({ ...connection, topic, groupId, logger }),
+      async dispose() {
+        await kafka.removeResources({ ...connection, topics: [topic], groupIds: [groupId], logger });
+      },
+    };
+  },
+});
+
+/** A topic of its own (3 partitions), and a publisher to it. */
+async function topicWithPublisher(name: string) {
+  const topic = `brokers-test-${name}`;
+  await kafka.ensureTopic({ ...connection, topic, partitions: 3, logger });
+  const publisher = await kafka.createPublisher({
+    ...connection,
+    topic,
+    clientId: name,
+    lingerMs: 5,
+    logger,
+  });
+  return { topic, publisher };
+}
+
+describe('platformatic kafka subscriber', () => {
+  it('hands several partitions to the handler at once, each partition in order, each record once', async () => {
+    const name = suffix();
+    const { topic, publisher } = await topicWithPublisher(name);
+    const sent = Array.from({ length: 60 }, (_, i) => ({ id: `c-${i}`, payload: Buffer.from(String(i)) }));
+    await publisher.publish(sent);
+    await publisher.close();
+
+    const subscriber = await kafka.createSubscriber({
+      ...connection,
+      topic,
+      groupId: name,
+      clientId: name,
+      logger,
+    });
+    let running = 0;
+    let mostAtOnce = 0;
+    const received: { id: string | undefined; stream: string | undefined }[] = [];
+    await subscriber.start(async (deliveries) => {
+      running += 1;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      received.push(...deliveries.map(({ id, stream }) => ({ id, stream })));
+      running -= 1;
+    });
+    const deadline = Date.now() + 30_000;
+    while (received.length < sent.length && Date.now() < deadline) await sleep(100);
+    await subscriber.close();
+    await kafka.removeResources({ ...connection, topics: [topic], groupIds: [name], logger });
+
+    expect(received.map((r) => r.id).sort()).toEqual(sent.map((e) => e.id).sort());
+    expect(new Set(received.map((r) => r.stream)).size).toBe(3);
+    expect(mostAtOnce).toBeGreaterThan(1);
+    for (const stream of new Set(received.map((r) => r.stream))) {
+      const order = received.filter((r) => r.stream === stream).map((r) => Number(r.id?.slice(2)));
+      expect(order).toEqual([...order].sort((a, b) => a - b));
+    }
+  }, 60_000);
+
+  it('commits handled offsets on its timer and on close, never per chunk', async () => {
+    const name = suffix();
+    const { topic, publisher } = await topicWithPublisher(name);
+    await publisher.publish(
+      Array.from({ length: 30 }, (_, i) => ({ id: `t-${i}`, payload: Buffer.from('x') })),
+    );
+    await publisher.close();
+    const lag = () => kafka.groupBacklog({ ...connection, topic, groupId: name, logger });
+
+    const subscriber = await kafka.createSubscriber({
+      ...connection,
+      topic,
+      groupId: name,
+      clientId: name,
+      commitIntervalMs: 600_000,
+      logger,
+    });
+    let handled = 0;
+    await subscriber.start(async (deliveries) => {
+      handled += deliveries.length;
+    });
+    const deadline = Date.now() + 30_000;
+    while (handled < 30 && Date.now() < deadline) await sleep(100);
+    await sleep(500);
+    expect(handled).toBe(30);
+    expect(await lag()).toBe(30);
+    await subscriber.close();
+    expect(await lag()).toBe(0);
+
+    await kafka.removeResources({ ...connection, topics: [topic], groupIds: [name], logger });
+  }, 60_000);
+
+  it('holds back the stream while the handler is stuck: bounded memory, nothing skipped', async () => {
+    const name = suffix();
+    const { topic, publisher } = await topicWithPublisher(name);
+    // 12 MB in 3 partitions: a fetch brings at most 1 MB per partition, so reading it all takes several fetches.
+    const sent = makeEnvelopes(3000, 'pressure').map((envelope) => ({
+      ...envelope,
+      payload: Buffer.alloc(4096, envelope.id),
+    }));
+    for (let start = 0; start < sent.length; start += 500)
+      await publisher.publish(sent.slice(start, start + 500));
+    await publisher.close();
+
+    // Records the library read off the broker for this group (its own diagnostics channel).
+    let read = 0;
+    const onRecord = (context: unknown) => {
+      if ((context as { client?: { groupId?: string } }).client?.groupId === name) read += 1;
+    };
+    const receives = tracingChannel('plt:kafka:consumer:receives');
+    receives.start.subscribe(onRecord);
+    // maxBatch 10 × 1 partition at a time: the lanes pause the stream once they hold 10 records.
+    const subscriber = await kafka.createSubscriber({
+      ...connection,
+      topic,
+      groupId: name,
+      clientId: name,
+      maxBatch: 10,
+      partitionsConcurrently: 1,
+      retryDelayMs: 10,
+      logger,
+    });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      const seen = collect();
+      await subscriber.start(async (batch) => {
+        await gate;
+        await seen.handler(batch);
+      });
+      await waitFor(() => read > 0, 'a first fetch');
+      await sleep(1500);
+      // Nothing handled, and the stream stopped after a fetch or two: far from all 3,000 records in memory.
+      expect(seen.all.length).toBe(0);
+      expect(read).toBeLessThan(sent.length / 2);
+      release();
+      await waitFor(() => seen.distinct.size === sent.length, 'all 3,000 handled', 30_000);
+      expect(seen.all.length).toBe(sent.length);
+      expect(read).toBe(sent.length);
+    } finally {
+      receives.start.unsubscribe(onRecord);
+      release();
+      await subscriber.close();
+      await kafka.removeResources({ ...connection, topics: [topic], groupIds: [name], logger });
+    }
+  }, 60_000);
+});
+
+describe('platformatic kafka tools', () => {
+  it('says that a topic does not exist, instead of retrying offset requests for it', async () => {
+    const topic = `brokers-test-missing-${suffix()}`;
+    await expect(kafka.groupBacklog({ ...connection, topic, groupId: topic, logger })).rejects.toThrow(
+      `topic ${topic} does not exist (yet)`,
+    );
+  });
+
+  it('creates a topic once, with every partition led, and says whether it created it', async () => {
+    const topic = `brokers-test-${suffix()}`;
+    const ensure = () => kafka.ensureTopic({ ...connection, topic, partitions: 4, logger });
+    const answers = await Promise.all([ensure(), ensure(), ensure()]);
+    expect(answers.filter(Boolean)).toHaveLength(1);
+    expect(await ensure()).toBe(false);
+    const partitions = await withPlatformaticAdmin({ ...connection, logger }, async (admin) => {
+      const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
+      return metadata.topics.get(topic)?.partitions.map((p) => p.leader);
+    });
+    expect(partitions).toHaveLength(4);
+    expect(partitions?.every((leader) => leader >= 0)).toBe(true);
+    await kafka.removeResources({ ...connection, topics: [topic], groupIds: [], logger });
+  });
+
+  it('deletes the topics and groups that exist, skips the missing ones, and leaves a group that has a member', async () => {
+    const name = `brokers-test-${suffix()}`;
+    const [topic, other] = [name, `${name}-other`];
+    const [idle, busy, never] = [`${name}-idle`, `${name}-busy`, `${name}-never`];
+    await kafka.ensureTopic({ ...connection, topic, partitions: 2, logger });
+    await kafka.ensureTopic({ ...connection, topic: other, partitions: 1, logger });
+    const consumeAll = async (from: string, groupId: string) => {
+      const publisher = await kafka.createPublisher({
+        ...connection,
+        topic: from,
+        clientId: groupId,
+        logger,
+      });
+      const envelopes = makeEnvelopes(5, groupId);
+      await publisher.publish(envelopes);
+      await publisher.close();
+      const subscriber = await kafka.createSubscriber({
+        ...connection,
+        topic: from,
+        groupId,
+        clientId: groupId,
+        logger,
+      });
+      const seen = collect();
+      await subscriber.start(seen.handler);
+      await waitFor(() => seen.distinct.size === envelopes.length, `${groupId} read everything`);
+      return subscriber;
+    };
+    await (await consumeAll(topic, idle)).close();
+    const member = await consumeAll(other, busy);
+    const groups = () =>
+      withPlatformaticAdmin({ ...connection, logger }, async (admin) => [
+        ...(await admin.listGroups()).keys(),
+      ]);
+    const topics = () => withPlatformaticAdmin({ ...connection, logger }, (admin) => admin.listTopics());
+
+    const first = await kafka.removeResources({
+      ...connection,
+      topics: [topic, `${topic}.dlq`],
+      groupIds: [idle, busy, never],
+      logger,
+    });
+    expect(first.removed).toEqual([idle, topic]);
+    expect(first.left).toEqual([`${busy} (NON_EMPTY_GROUP)`]);
+    expect(await groups()).not.toContain(idle);
+    expect(await groups()).toContain(busy);
+    expect(await topics()).not.toContain(topic);
+
+    await member.close();
+    const second = await kafka.removeResources({ ...connection, topics: [other], groupIds: [busy], logger });
+    expect(second).toEqual({ removed: [busy, other], left: [] });
+    expect(await groups()).not.toContain(busy);
+    expect(await topics()).not.toContain(other);
+  }, 60_000);
+});
+
+describe('platformatic SASL/SCRAM', () => {
+  it('a wrong password is refused at once, not retried as if the broker were away', async () => {
+    const started = Date.now();
+    const wrong = {
+      ...connection,
+      sasl: { ...(connection.sasl as KafkaSasl), password: 'not-the-password' },
+    };
+    await expect(withPlatformaticAdmin({ ...wrong, logger }, (admin) => admin.listTopics())).rejects.toThrow(
+      /SASL|authenticat/i,
+    );
+    await expect(
+      kafka.createPublisher({
+        ...wrong,
+        topic: 'brokers-test-never',
+        clientId: 'brokers-test-wrong',
+        logger,
+      }),
+    ).rejects.toThrow(/SASL|authenticat/i);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  }, 30_000);
+});
