@@ -123,11 +123,16 @@ export function createApp(options: AppOptions): Hono<EdgeEnv> {
     );
   }
 
-  /** Hands messages to the ingest through the gateway; a failure it understands becomes its HTTP answer. */
-  async function submit(messages: IngestMessage[], request: Request): Promise<void> {
+  /**
+   * Hands messages to the ingest through the gateway — one message on its own (`submitOne`, gathered with
+   * concurrent ones), a batch all-or-nothing — and turns a failure it understands into the HTTP answer.
+   */
+  async function submit(messages: IngestMessage[], request: Request, one = false): Promise<void> {
     try {
-      // The request's signal: a client that goes away cancels its call.
-      await ingest.submit(messages, request.signal);
+      // The request's signal: a client that goes away cancels its call (or leaves its gathering).
+      const [first] = messages;
+      if (one && first !== undefined) await ingest.submitOne(first, request.signal);
+      else await ingest.submit(messages, request.signal);
     } catch (error) {
       if (!(error instanceof IngestError)) throw error; // a gateway bug: the error handler answers 500
       throw toApiError(error, settings.retryAfterSeconds);
@@ -182,7 +187,7 @@ export function createApp(options: AppOptions): Hono<EdgeEnv> {
     }
     const id = bodyId ?? headerId ?? newMessageId();
     limit(c, 1);
-    await submit([{ ...parsed.value, id }], c.req.raw);
+    await submit([{ ...parsed.value, id }], c.req.raw, true);
     return c.json({ id, status: 'accepted' }, 202);
   });
 

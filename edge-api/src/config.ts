@@ -51,8 +51,21 @@ export const configSchema = z
     LOG_LEVEL: env.logLevel(),
     /** Deadline of every call to the ingest. This and MAX_IN_FLIGHT default to the gateways' own defaults. */
     INGEST_DEADLINE_MS: env.positiveInt(ingestGatewayDefaults.deadlineMs),
-    /** Submits awaiting the ingest at once before requests are answered 429. */
+    /**
+     * Calls awaiting the ingest at once before requests are answered 429. It counts calls, whatever each carries:
+     * a gathering of up to EDGE_COALESCE_MAX single messages or a batch of up to 500 holds one.
+     */
     MAX_IN_FLIGHT: env.positiveInt(ingestGatewayDefaults.maxInFlight),
+    /** Most concurrent POST /input messages gathered into one ProcessTweets call; 1: each alone (ProcessTweet). */
+    EDGE_COALESCE_MAX: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.coerce.number().int().min(1).max(500).default(ingestGatewayDefaults.coalesceMax),
+    ),
+    /** How long a gathering waits for more after its first message (ms, 0..100); 0: only those of the same tick. */
+    EDGE_COALESCE_LINGER_MS: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.coerce.number().int().min(0).max(100).default(ingestGatewayDefaults.coalesceLingerMs),
+    ),
     /**
      * API keys, comma-separated: POST /input and /input/batch then need `Authorization: Bearer <key>`. Unset: no
      * keys (the local default). Set but empty is an error, not "off": an empty Secret must not open the edge.

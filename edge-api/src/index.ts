@@ -16,6 +16,8 @@ const registry = createRegistry();
 const ingest = createIngestGateway(config.INGEST_ADDR, {
   deadlineMs: config.INGEST_DEADLINE_MS,
   maxInFlight: config.MAX_IN_FLIGHT,
+  coalesceMax: config.EDGE_COALESCE_MAX,
+  coalesceLingerMs: config.EDGE_COALESCE_LINGER_MS,
   registry,
   logger,
 });
@@ -48,6 +50,7 @@ const server = serve(
         ingest: config.INGEST_ADDR,
         deadlineMs: config.INGEST_DEADLINE_MS,
         maxInFlight: config.MAX_IN_FLIGHT,
+        coalesce: `${config.EDGE_COALESCE_MAX} messages, ${config.EDGE_COALESCE_LINGER_MS} ms`,
         apiKeys: apiKeys
           ? `${apiKeys.length} from ${config.EDGE_API_KEYS_FILE ? 'EDGE_API_KEYS_FILE' : 'EDGE_API_KEYS'}`
           : 'off',

@@ -22,6 +22,8 @@ export interface EdgeMetrics {
 export interface IngestCallMetrics {
   submitsInFlight: Gauge;
   messages: Counter<'outcome'>;
+  /** Messages per call: how many single messages the coalescer gathered, or a client's batch. */
+  callMessages: Histogram;
 }
 
 /** A registry that also collects the default Node.js metrics: index.ts gives it to the app and the gateway. */
@@ -74,13 +76,19 @@ export function createIngestCallMetrics(registry: Registry): IngestCallMetrics {
   return {
     submitsInFlight: new Gauge({
       name: 'edge_ingest_submits_in_flight',
-      help: 'Submits to the ingest awaiting an answer (bounded by MAX_IN_FLIGHT).',
+      help: 'Calls to the ingest awaiting an answer, whatever each carries (bounded by MAX_IN_FLIGHT).',
       registers,
     }),
     messages: new Counter({
       name: 'edge_messages_total',
       help: 'Messages handed to the ingest, by outcome: accepted, rejected (429), failed (503 or ingest refusal).',
       labelNames: ['outcome'] as const,
+      registers,
+    }),
+    callMessages: new Histogram({
+      name: 'edge_ingest_call_messages',
+      help: 'Messages per call to the ingest: POST /input requests gathered into one call, or a batch.',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 500],
       registers,
     }),
   };

@@ -257,12 +257,10 @@ describe('the ingest failing', () => {
 
   // That a gateway frees its slot after such a bug, and answers a call that never settles: ingest-gateway-calls.
   it('answers 500 internal for a gateway bug, and never hangs', async () => {
-    const broken = {
-      submit: () => {
-        throw new TypeError('bug');
-      },
-      isReady: async () => true,
+    const bug = () => {
+      throw new TypeError('bug');
     };
+    const broken = { submit: bug, submitOne: bug, isReady: async () => true };
     app = createApp({ ingest: broken });
     await expectError(await post('/input', json(message)), 500, 'internal');
     await expectError(await post('/input', json(message)), 500, 'internal');
@@ -294,7 +292,10 @@ describe('health, readiness, metrics', () => {
     ['rejects', () => Promise.reject(new Error('boom'))],
     ['never answers', () => new Promise<boolean>(() => {})],
   ])('GET /ready is 503 when isReady() %s', async (_name, isReady) => {
-    app = createApp({ ingest: { submit: async () => {}, isReady }, readyTimeoutMs: 30 });
+    app = createApp({
+      ingest: { submit: async () => {}, submitOne: async () => {}, isReady },
+      readyTimeoutMs: 30,
+    });
     await expectError(await app.request('/ready'), 503, 'not_ready');
   });
 

@@ -15,6 +15,8 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'info',
       INGEST_DEADLINE_MS: 5_000,
       MAX_IN_FLIGHT: 2_048,
+      EDGE_COALESCE_MAX: 64,
+      EDGE_COALESCE_LINGER_MS: 1,
       EDGE_TRUST_PROXY: 0,
     });
   });
@@ -33,6 +35,8 @@ describe('loadConfig', () => {
         LOG_LEVEL: 'debug',
         INGEST_DEADLINE_MS: '250',
         MAX_IN_FLIGHT: '10',
+        EDGE_COALESCE_MAX: '1',
+        EDGE_COALESCE_LINGER_MS: '0',
       }),
     ).toEqual({
       PORT: 9000,
@@ -40,6 +44,8 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'debug',
       INGEST_DEADLINE_MS: 250,
       MAX_IN_FLIGHT: 10,
+      EDGE_COALESCE_MAX: 1,
+      EDGE_COALESCE_LINGER_MS: 0,
       EDGE_TRUST_PROXY: 0,
     });
   });
@@ -72,6 +78,11 @@ describe('loadConfig', () => {
     ['INGEST_DEADLINE_MS', '0'],
     ['MAX_IN_FLIGHT', '-1'],
     ['MAX_IN_FLIGHT', '1.5'],
+    ['EDGE_COALESCE_MAX', '0'],
+    ['EDGE_COALESCE_MAX', '501'],
+    ['EDGE_COALESCE_LINGER_MS', '-1'],
+    ['EDGE_COALESCE_LINGER_MS', '101'],
+    ['EDGE_COALESCE_LINGER_MS', '0.5'],
     ['EDGE_RATE_LIMIT', '0'],
     ['EDGE_RATE_LIMIT', 'fast'],
     ['EDGE_RATE_BURST', '1.5'],

@@ -8,9 +8,11 @@ import {
   loadWeatherPackage,
   type WeatherBatchResponse,
   type WeatherResponse,
+  type WeatherResults,
   type WeatherServiceHandlers,
   type WeatherTweet__Output,
   type WeatherTweetBatch__Output,
+  type WeatherTweets__Output,
 } from '@tandem/proto';
 import { describe, expect, it } from 'vitest';
 import type { IngestErrorKind } from '../src/ingest-gateway/contract.ts';
@@ -18,6 +20,7 @@ import { GrpcIngestGateway, ingestTarget } from '../src/ingest-gateway/grpc.ts';
 import {
   closedAfterTest,
   describeIngestGateway,
+  eachResult,
   failure,
   type GatewayOptions,
   type IngestBehaviour,
@@ -33,7 +36,7 @@ import {
 type GrpcBehaviour = IngestBehaviour | { kind: 'status'; code: status; details: string };
 
 interface ReceivedCall {
-  method: 'ProcessTweet' | 'ProcessTweetBatch';
+  method: 'ProcessTweet' | 'ProcessTweetBatch' | 'ProcessTweets';
   /** As the ingest decodes them, proto3 defaults filled in. */
   tweets: WeatherTweet__Output[];
   deadline?: number;
@@ -101,6 +104,15 @@ function grpcIngestDouble({ health = true } = {}): GrpcIngestDouble {
         { success: false, message: refusals.batch, ids: [] },
       );
     },
+    ProcessTweets(call: ServerUnaryCall<WeatherTweets__Output, WeatherResults>, callback) {
+      received.push({ method: 'ProcessTweets', tweets: call.request.tweets, deadline: deadlineOf(call) });
+      const { tweets } = call.request;
+      respond(
+        callback,
+        { results: tweets.map((t) => eachResult(t, false)) },
+        { results: tweets.map((t) => eachResult(t, true)) },
+      );
+    },
   };
 
   return {
@@ -127,7 +139,7 @@ function grpcIngestDouble({ health = true } = {}): GrpcIngestDouble {
       closedAfterTest(new GrpcIngestGateway({ address, ...options })),
     calls: (): IngestCall[] =>
       received.map(({ method, tweets }) => ({
-        rpc: method === 'ProcessTweet' ? 'single' : 'batch',
+        rpc: method === 'ProcessTweet' ? 'single' : method === 'ProcessTweetBatch' ? 'batch' : 'each',
         // accepted_at_ms is the ingest's to set: always 0 from the edge, checked below.
         tweets: tweets.map(({ accepted_at_ms: _, ...tweet }) => tweet),
       })),

@@ -16,6 +16,7 @@ import { HttpIngestGateway } from '../src/ingest-gateway/http.ts';
 import {
   closedAfterTest,
   describeIngestGateway,
+  eachResult,
   failure,
   type GatewayOptions,
   type IngestBehaviour,
@@ -105,6 +106,13 @@ function httpIngestDouble(): HttpIngestDouble {
     const ids = body.tweets.map((t) => t.id);
     return respond(c.env, { success: true, message: 'accepted', ids }, refusals.batch);
   });
+  app.post(weatherHttpPaths.ProcessTweets, async (c) => {
+    const body = await c.req.json<{ tweets: WeatherTweet[] }>();
+    received.push({ path: c.req.path, contentType: c.req.header('content-type'), body });
+    if (state.behaviour.kind === 'refuse')
+      return Response.json({ results: body.tweets.map((t) => eachResult(t, true)) });
+    return respond(c.env, { results: body.tweets.map((t) => eachResult(t, false)) }, refusals.each);
+  });
   app.get(weatherHttpPaths.health, (c) =>
     state.serving ? c.json({ status: 'SERVING' }) : c.json({ status: 'NOT_SERVING' }, 503),
   );
@@ -133,12 +141,15 @@ function httpIngestDouble(): HttpIngestDouble {
     },
     gateway: (options: GatewayOptions = {}) =>
       closedAfterTest(new HttpIngestGateway({ address, ...options })),
-    // The routes record only these two paths, and each one's body is what its route parsed.
+    // The routes record only these three paths, and each one's body is what its route parsed.
     calls: (): IngestCall[] =>
       received.map(({ path, body }) =>
         path === weatherHttpPaths.ProcessTweet
           ? { rpc: 'single', tweets: [body as WeatherTweet] }
-          : { rpc: 'batch', tweets: (body as { tweets: WeatherTweet[] }).tweets },
+          : {
+              rpc: path === weatherHttpPaths.ProcessTweets ? 'each' : 'batch',
+              tweets: (body as { tweets: WeatherTweet[] }).tweets,
+            },
       ),
     unusedAddress: async () => `http://127.0.0.1:${await unusedPort()}`,
     deadlineWording: (deadlineMs: number) => new RegExp(`^no answer from the ingest in ${deadlineMs} ms$`),

@@ -36,12 +36,33 @@ export type IngestBehaviour =
   | { kind: 'slow'; ms: number };
 
 /** What the double's `success: false` says, per call, so that a case can tell which call refused. */
-export const refusals = Object.freeze({ single: 'kafka did not confirm', batch: 'rabbitmq did not confirm' });
+export const refusals = Object.freeze({
+  single: 'kafka did not confirm',
+  batch: 'rabbitmq did not confirm',
+  each: 'neither confirmed',
+});
 
-/** A call the double received: the single (ProcessTweet) or the batch (ProcessTweetBatch) call, and its tweets. */
+/**
+ * A call the double received: the single (ProcessTweet), the batch (ProcessTweetBatch) or the each
+ * (ProcessTweets) call, and its tweets.
+ */
 export interface IngestCall {
-  rpc: 'single' | 'batch';
+  rpc: 'single' | 'batch' | 'each';
   tweets: WeatherTweet[];
+}
+
+/**
+ * How the double answers one message of a ProcessTweets call under `ok` (and `slow`): by its id's prefix,
+ * `refused-` → UNAVAILABLE (a broker did not confirm it), `invalid-` → INVALID_ARGUMENT, `busy-` →
+ * RESOURCE_EXHAUSTED, anything else accepted. Under `refuse`, every message is refused with `refusals.each`.
+ */
+export function eachResult(tweet: WeatherTweet, refuseAll: boolean) {
+  const id = tweet.id ?? '';
+  if (refuseAll) return { success: false, message: refusals.each, id, code: 14 };
+  if (id.startsWith('refused-')) return { success: false, message: 'kafka did not confirm', id, code: 14 };
+  if (id.startsWith('invalid-')) return { success: false, message: 'weather: unknown', id, code: 3 };
+  if (id.startsWith('busy-')) return { success: false, message: 'at its limit', id, code: 8 };
+  return { success: true, message: 'accepted', id, code: 0 };
 }
 
 export interface GatewayOptions {
@@ -51,6 +72,8 @@ export interface GatewayOptions {
   readyTimeoutMs?: number;
   maxInFlight?: number;
   registry?: Registry;
+  coalesceMax?: number;
+  coalesceLingerMs?: number;
 }
 
 /** One transport's in-process ingest double, and how to make its gateway. */
@@ -250,10 +273,118 @@ export function describeIngestGateway(name: string, harness: IngestHarness): voi
       ]);
     });
 
+    describe('single messages, gathered (submitOne)', () => {
+      it('gathers concurrent messages into one each call and settles each from its own result', async () => {
+        const client = harness.gateway({ coalesceLingerMs: 20 });
+        const outcomes = await Promise.allSettled([
+          client.submitOne(message('ok-1')),
+          client.submitOne(message('refused-2')),
+          client.submitOne(message('invalid-3', 'SV')),
+          client.submitOne(message('busy-4')),
+          client.submitOne(message('ok-5', 'MX')),
+        ]);
+        expect(harness.calls()).toEqual([
+          {
+            rpc: 'each',
+            tweets: [
+              tweet('ok-1', 'GT'),
+              tweet('refused-2', 'GT'),
+              tweet('invalid-3', 'SV'),
+              tweet('busy-4', 'GT'),
+              tweet('ok-5', 'MX'),
+            ],
+          },
+        ]);
+        expect(
+          outcomes.map((o) => (o.status === 'fulfilled' ? 'ok' : (o.reason as IngestError).kind)),
+        ).toEqual(['ok', 'unavailable', 'invalid', 'overloaded', 'ok']);
+        const refused = (outcomes[1] as PromiseRejectedResult).reason as IngestError;
+        expect(refused.message).toBe('ingest did not accept: kafka did not confirm');
+      });
+
+      it('sends a gathering as soon as it holds coalesceMax messages, without waiting for the linger', async () => {
+        const client = harness.gateway({ coalesceMax: 2, coalesceLingerMs: 60_000 });
+        const started = Date.now();
+        await Promise.all(['s-1', 's-2', 's-3', 's-4'].map((id) => client.submitOne(message(id))));
+        expect(Date.now() - started).toBeLessThan(2_000);
+        expect(harness.calls().map((call) => [call.rpc, call.tweets.map((t) => t.id)])).toEqual([
+          ['each', ['s-1', 's-2']],
+          ['each', ['s-3', 's-4']],
+        ]);
+      });
+
+      it('sends a lone message after the linger, and each alone with ProcessTweet when coalesceMax is 1', async () => {
+        await harness.gateway({ coalesceLingerMs: 5 }).submitOne(message('l-1'));
+        await harness.gateway({ coalesceMax: 1 }).submitOne(message('l-2'));
+        expect(harness.calls()).toEqual([
+          { rpc: 'each', tweets: [tweet('l-1', 'GT')] },
+          { rpc: 'single', tweets: [tweet('l-2', 'GT')] },
+        ]);
+      });
+
+      it('fails every message of the gathering alike when the call fails as a whole', async () => {
+        harness.behave({ kind: 'unavailable' });
+        const client = harness.gateway();
+        const errors = await Promise.all(
+          [message('w-1'), message('w-2')].map((m) => failure(client.submitOne(m))),
+        );
+        expect(errors.map((error) => error.kind)).toEqual(['unavailable', 'unavailable']);
+        harness.behave({ kind: 'refuse' });
+        const refused = await failure(client.submitOne(message('w-3')));
+        expect(refused.message).toBe(`ingest did not accept: ${refusals.each}`);
+      });
+
+      it('takes out a message whose caller aborts before its gathering went: it is never sent', async () => {
+        const client = harness.gateway({ coalesceLingerMs: 100 });
+        const controller = new AbortController();
+        const gone = client.submitOne(message('x-1'), controller.signal);
+        const stays = client.submitOne(message('x-2'));
+        controller.abort(new Error('client gone'));
+        expect((await failure(gone)).message).toBe('the call was cancelled');
+        await stays;
+        expect(harness.calls()).toEqual([{ rpc: 'each', tweets: [tweet('x-2', 'GT')] }]);
+        // Aborted before it came: refused at once, nothing gathered.
+        expect((await failure(client.submitOne(message('x-3'), AbortSignal.abort()))).kind).toBe(
+          'unavailable',
+        );
+      });
+
+      it('lets a message whose caller aborts after its gathering went go on with the others', async () => {
+        harness.behave({ kind: 'slow', ms: 200 });
+        const client = harness.gateway({ coalesceLingerMs: 0 });
+        const controller = new AbortController();
+        const gone = client.submitOne(message('y-1'), controller.signal);
+        const stays = client.submitOne(message('y-2'));
+        await vi.waitFor(() => expect(harness.calls()).toHaveLength(1));
+        controller.abort(new Error('client gone'));
+        await Promise.all([gone, stays]);
+        expect(harness.calls()).toEqual([{ rpc: 'each', tweets: [tweet('y-1', 'GT'), tweet('y-2', 'GT')] }]);
+      });
+
+      it('holds one slot of maxInFlight per gathering, and refuses a whole gathering over it with overloaded', async () => {
+        harness.behave({ kind: 'slow', ms: 300 });
+        const registry = new Registry();
+        const client = harness.gateway({ maxInFlight: 1, coalesceLingerMs: 0, registry });
+        const first = [message('z-1'), message('z-2')].map((m) => client.submitOne(m));
+        await vi.waitFor(() => expect(harness.calls()).toHaveLength(1));
+        const refused = await Promise.all(
+          [message('z-3'), message('z-4')].map((m) => failure(client.submitOne(m))),
+        );
+        expect(refused.map((error) => error.kind)).toEqual(['overloaded', 'overloaded']);
+        await Promise.all(first);
+        expectMetricLines(await registry.metrics(), [
+          'edge_messages_total{outcome="accepted"} 2',
+          'edge_messages_total{outcome="rejected"} 2',
+          'edge_ingest_call_messages_sum 2',
+          'edge_ingest_call_messages_count 1',
+        ]);
+      });
+    });
+
     describe('the app through the gateway', () => {
       const input = { description: 'Soleado hoy', country: 'gt', weather: 'Soleado' };
 
-      it('answers 202 after the single / batch call succeeded, and /ready as the ingest serves', async () => {
+      it('answers 202 after the each / batch call succeeded, and /ready as the ingest serves', async () => {
         const app = createApp({ ingest: harness.gateway() });
         const single = await post(app, '/input', { ...input, id: 'j-1' });
         expect(single.status).toBe(202);
@@ -262,7 +393,8 @@ export function describeIngestGateway(name: string, harness: IngestHarness): voi
         expect(batch.status).toBe(202);
         // Normalised by the app: the country upper-cased, the weather in English, an id for the one without.
         const calls = harness.calls();
-        expect(calls.map((call) => call.rpc)).toEqual(['single', 'batch']);
+        // POST /input rides a gathering (ProcessTweets), a batch is all-or-nothing (ProcessTweetBatch).
+        expect(calls.map((call) => call.rpc)).toEqual(['each', 'batch']);
         expect(calls[0]?.tweets).toEqual([
           { description: 'Soleado hoy', country: 'GT', weather: 'Sunny', id: 'j-1' },
         ]);
@@ -271,6 +403,17 @@ export function describeIngestGateway(name: string, harness: IngestHarness): voi
         expect((await app.request('/ready')).status).toBe(200);
         harness.setServing(false);
         expect((await app.request('/ready')).status).toBe(503);
+      });
+
+      it('answers concurrent POST /input from one call, each request from its own message', async () => {
+        const app = createApp({ ingest: harness.gateway({ coalesceLingerMs: 20 }) });
+        const ids = ['p-1', 'refused-p-2', 'p-3', 'invalid-p-4', 'p-5'];
+        const responses = await Promise.all(ids.map((id) => post(app, '/input', { ...input, id })));
+        expect(responses.map((r) => r.status)).toEqual([202, 503, 202, 400, 202]);
+        expect(await responses[0]?.json()).toEqual({ id: 'p-1', status: 'accepted' });
+        const invalid = (await responses[3]?.json()) as { error: { code: string } } | undefined;
+        expect(invalid?.error.code).toBe('rejected_by_ingest');
+        expect(harness.calls().map((call) => [call.rpc, call.tweets.length])).toEqual([['each', 5]]);
       });
 
       it.each<[IngestBehaviour, number, string]>([

@@ -26,6 +26,11 @@ export class MemoryIngest implements IngestGateway {
     this.submitted.push(messages.map((message) => ({ ...message })));
   }
 
+  /** One message, recorded as a submit of its own. */
+  submitOne(message: IngestMessage, signal?: AbortSignal): Promise<void> {
+    return this.submit([message], signal);
+  }
+
   async isReady(): Promise<boolean> {
     return this.ready;
   }

@@ -1,17 +1,21 @@
 /**
  * What every call to the ingest goes through, whatever the transport, so that the gRPC and the HTTP/JSON gateways
- * handle a call alike; each gateway only says how to send one (`IngestSend`) and enforces its deadline on it.
+ * handle a call alike; each gateway only says how to send one (`IngestSend` for ProcessTweet / ProcessTweetBatch,
+ * `IngestSendEach` for ProcessTweets) and enforces its deadline on it.
  *
  * - Nothing to send: no call. The caller's signal already aborted, or the gateway closed: no call, a rejection.
- * - The bound: at most `maxInFlight` calls out at once; one more is refused at once with `overloaded` (the edge
+ * - The bound: at most `maxInFlight` calls out at once, whatever each carries (one message, a client's batch, or
+ *   the coalescer's gathering of concurrent requests); one more is refused at once with `overloaded` (the edge
  *   answers 429) rather than queued. A call holds its slot until the transport's call itself settles, even when
  *   its caller was answered first (aborted, or the backstop below): the bound is on work really outstanding at the
  *   ingest, not on callers still waiting.
  * - The caller's signal (the HTTP request's: its client went away) cancels the call, with the caller's reason.
  * - A backstop `backstopMs` past the deadline: a call the transport has not settled by then is answered `deadline`
  *   and cancelled, so that no caller can hang on a transport that never answers.
- * - The ingest's `success: false` → `unavailable` (a broker did not confirm).
- * - Metrics (`edge_ingest_submits_in_flight`, `edge_messages_total{outcome}`); the ingest's failures are logged at
+ * - The ingest's `success: false` → `unavailable` (a broker did not confirm); in a ProcessTweets answer, each
+ *   message's own result → that message's outcome (`resultError`).
+ * - Metrics (`edge_ingest_submits_in_flight`, `edge_messages_total{outcome}`, `edge_ingest_call_messages`); the
+ *   ingest's failures are logged at
  *   warn (the bound's refusals are not: they come in floods), accepted ids at debug.
  * A failure that is not an IngestError (a transport bug) is passed on as it is: the edge answers 500.
  */
@@ -19,7 +23,8 @@ import type { WeatherTweet } from '@tandem/proto';
 import { type Logger, pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createIngestCallMetrics, type IngestCallMetrics } from '../metrics.ts';
-import { IngestError, type IngestMessage } from './contract.ts';
+import { Coalescer } from './coalesce.ts';
+import { IngestError, type IngestMessage, ingestGatewayDefaults } from './contract.ts';
 
 /** What every gateway takes besides its address. */
 export interface IngestGatewayOptions {
@@ -33,9 +38,14 @@ export interface IngestGatewayOptions {
   registry?: Registry;
   /** Silent when not given. Bodies are never logged; ids only at debug. */
   logger?: Logger;
+  /** Most single messages gathered into one ProcessTweets call (`submitOne`); 1 sends each with ProcessTweet. */
+  coalesceMax?: number;
+  /** How long the first gathered message waits for more before its call goes (ms); 0: those of the same tick. */
+  coalesceLingerMs?: number;
 }
 
-export interface IngestCallOptions extends Pick<IngestGatewayOptions, 'registry' | 'logger'> {
+export interface IngestCallOptions
+  extends Pick<IngestGatewayOptions, 'registry' | 'logger' | 'coalesceMax' | 'coalesceLingerMs'> {
   deadlineMs: number;
   maxInFlight: number;
   /** How long past the deadline a call that has not settled is answered `deadline` anyway. Default 1 s. */
@@ -54,22 +64,48 @@ export interface IngestAnswer {
  */
 export type IngestSend = (tweets: WeatherTweet[], signal: AbortSignal) => Promise<IngestAnswer>;
 
+/**
+ * One message's outcome in a ProcessTweets answer: WeatherResult's fields as the edge reads them, `code` a gRPC
+ * status code (0 when accepted).
+ */
+export interface IngestResult {
+  success: boolean;
+  message: string;
+  code: number;
+}
+
+/**
+ * Sends one ProcessTweets call: resolves with one result per tweet, in order, or rejects with an IngestError when
+ * the call as a whole failed; `signal` aborting cancels the call.
+ */
+export type IngestSendEach = (tweets: WeatherTweet[], signal: AbortSignal) => Promise<IngestResult[]>;
+
 export class IngestCalls {
   readonly #send: IngestSend;
+  readonly #sendEach: IngestSendEach | undefined;
   readonly #maxInFlight: number;
   /** From the start of a call to its backstop. */
   readonly #backstopMs: number;
   readonly #metrics: IngestCallMetrics;
   readonly #logger: Logger;
+  readonly #coalescer: Coalescer | undefined;
   #inFlight = 0;
   #closed = false;
 
-  constructor(options: IngestCallOptions, send: IngestSend) {
+  constructor(options: IngestCallOptions, send: IngestSend, sendEach?: IngestSendEach) {
     this.#send = send;
+    this.#sendEach = sendEach;
     this.#maxInFlight = options.maxInFlight;
     this.#backstopMs = options.deadlineMs + (options.backstopMs ?? 1_000);
     this.#metrics = createIngestCallMetrics(options.registry ?? new Registry());
     this.#logger = options.logger ?? pino({ level: 'silent' });
+    const maxBatch = options.coalesceMax ?? ingestGatewayDefaults.coalesceMax;
+    if (sendEach !== undefined && maxBatch > 1) {
+      this.#coalescer = new Coalescer(
+        { maxBatch, lingerMs: options.coalesceLingerMs ?? ingestGatewayDefaults.coalesceLingerMs },
+        (messages) => this.submitEach(messages),
+      );
+    }
   }
 
   get closed(): boolean {
@@ -81,29 +117,25 @@ export class IngestCalls {
     this.#closed = true;
   }
 
+  /**
+   * One message, answered from its own outcome: gathered with concurrent ones into one ProcessTweets call (see
+   * coalesce.ts), or, with coalescing off (`coalesceMax` 1), sent alone with ProcessTweet.
+   */
+  submitOne(message: IngestMessage, signal?: AbortSignal): Promise<void> {
+    if (this.#coalescer === undefined) return this.submit([message], signal);
+    if (this.#closed) return Promise.reject(new IngestError('unavailable', 'the ingest gateway is closed'));
+    return this.#coalescer.submit(message, signal);
+  }
+
+  /** All-or-nothing: ProcessTweet for one message, ProcessTweetBatch for several. */
   async submit(messages: readonly IngestMessage[], signal?: AbortSignal): Promise<void> {
     const count = messages.length;
     if (count === 0) return;
-    if (signal?.aborted) throw abortError(signal);
-    if (this.#closed) throw new IngestError('unavailable', 'the ingest gateway is closed');
-    if (this.#inFlight >= this.#maxInFlight) {
-      this.#metrics.messages.inc({ outcome: 'rejected' }, count);
-      throw new IngestError('overloaded', `the edge is at its limit of ${this.#maxInFlight} calls in flight`);
-    }
-    const call = new AbortController();
-    const backstop = setTimeout(
-      () => call.abort(new IngestError('deadline', `no answer from the ingest in ${this.#backstopMs} ms`)),
-      this.#backstopMs,
-    );
-    const onAbort = () => call.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    this.#inFlight++;
-    this.#metrics.submitsInFlight.inc();
+    this.#admit(count, signal);
     try {
-      // async: a transport that throws synchronously still releases its slot.
-      const sent = (async () => this.#send(messages.map(toTweet), call.signal))();
-      sent.then(this.#release, this.#release);
-      const answer = await Promise.race([sent, rejectOnAbort(call.signal)]);
+      const answer = await this.#call(count, signal, (callSignal) =>
+        this.#send(messages.map(toTweet), callSignal),
+      );
       if (!answer.success) {
         throw new IngestError(
           'unavailable',
@@ -113,18 +145,104 @@ export class IngestCalls {
       this.#metrics.messages.inc({ outcome: 'accepted' }, count);
       this.#logger.debug({ ids: messages.map((m) => m.id) }, 'accepted');
     } catch (error) {
-      const outcome = error instanceof IngestError && error.kind === 'overloaded' ? 'rejected' : 'failed';
-      this.#metrics.messages.inc({ outcome }, count);
-      if (error instanceof IngestError) {
+      this.#failed(error, count);
+      throw error;
+    }
+  }
+
+  /**
+   * Each message on its own, in one ProcessTweets call: one settled outcome per message, in order — `undefined`
+   * when accepted, else the IngestError its request is answered with. A failure of the whole call (the bound, the
+   * deadline, the ingest down, an abort) rejects, and stands for every message.
+   */
+  async submitEach(
+    messages: readonly IngestMessage[],
+    signal?: AbortSignal,
+  ): Promise<(IngestError | undefined)[]> {
+    const count = messages.length;
+    if (count === 0) return [];
+    const sendEach = this.#sendEach;
+    if (sendEach === undefined) throw new TypeError('this transport has no ProcessTweets');
+    this.#admit(count, signal);
+    try {
+      const results = await this.#call(count, signal, (callSignal) =>
+        sendEach(messages.map(toTweet), callSignal),
+      );
+      if (results.length !== count) {
+        throw new IngestError(
+          'unavailable',
+          `ingest answered ${results.length} results for ${count} messages`,
+        );
+      }
+      const outcomes = results.map(resultError);
+      const failed = outcomes.filter((outcome) => outcome !== undefined);
+      const accepted = count - failed.length;
+      if (accepted > 0) this.#metrics.messages.inc({ outcome: 'accepted' }, accepted);
+      for (const error of failed) this.#metrics.messages.inc({ outcome: outcomeOf(error) });
+      if (failed.length > 0) {
         this.#logger.warn(
-          { kind: error.kind, reason: error.message, messages: count },
+          {
+            kinds: [...new Set(failed.map((e) => e.kind))],
+            reason: failed[0]?.message,
+            messages: failed.length,
+          },
           'ingest did not accept',
         );
       }
+      this.#logger.debug({ ids: messages.filter((_, i) => !outcomes[i]).map((m) => m.id) }, 'accepted');
+      return outcomes;
+    } catch (error) {
+      this.#failed(error, count);
       throw error;
+    }
+  }
+
+  /**
+   * Whether a call may start now, else why not: an aborted caller or a closed gateway (not counted), or the bound
+   * (counted `rejected`, not logged: such refusals come in floods). The bound counts calls, not messages: a
+   * ProcessTweets call of 64 gathered messages holds one slot, as a batch of 500 does.
+   */
+  #admit(count: number, signal: AbortSignal | undefined): void {
+    if (signal?.aborted) throw abortError(signal);
+    if (this.#closed) throw new IngestError('unavailable', 'the ingest gateway is closed');
+    if (this.#inFlight >= this.#maxInFlight) {
+      this.#metrics.messages.inc({ outcome: 'rejected' }, count);
+      throw new IngestError('overloaded', `the edge is at its limit of ${this.#maxInFlight} calls in flight`);
+    }
+  }
+
+  /** One call, admitted, under the backstop and the caller's signal; holds its slot until the transport settles. */
+  async #call<T>(count: number, signal: AbortSignal | undefined, start: (signal: AbortSignal) => Promise<T>) {
+    const call = new AbortController();
+    const backstop = setTimeout(
+      () => call.abort(new IngestError('deadline', `no answer from the ingest in ${this.#backstopMs} ms`)),
+      this.#backstopMs,
+    );
+    const onAbort = () => call.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.#inFlight++;
+    this.#metrics.submitsInFlight.inc();
+    this.#metrics.callMessages.observe(count);
+    try {
+      // async: a transport that throws synchronously still releases its slot.
+      const sent = (async () => start(call.signal))();
+      sent.then(this.#release, this.#release);
+      return await Promise.race([sent, rejectOnAbort(call.signal)]);
     } finally {
       clearTimeout(backstop);
       signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Counts and logs a call that failed as a whole. */
+  #failed(error: unknown, count: number): void {
+    const outcome = error instanceof IngestError ? outcomeOf(error) : 'failed';
+    this.#metrics.messages.inc({ outcome }, count);
+    if (error instanceof IngestError) {
+      this.#logger.warn(
+        { kind: error.kind, reason: error.message, messages: count },
+        'ingest did not accept',
+      );
     }
   }
 
@@ -132,6 +250,25 @@ export class IngestCalls {
     this.#inFlight--;
     this.#metrics.submitsInFlight.dec();
   };
+}
+
+/** `rejected` for a refusal for load (429), `failed` for every other failure. */
+function outcomeOf(error: IngestError): 'rejected' | 'failed' {
+  return error.kind === 'overloaded' ? 'rejected' : 'failed';
+}
+
+/**
+ * A ProcessTweets result as the edge answers its request: undefined when accepted; INVALID_ARGUMENT → invalid,
+ * RESOURCE_EXHAUSTED → overloaded, any other code → unavailable (the message may be in a broker; a retry with the
+ * same id is safe).
+ */
+export function resultError(result: IngestResult): IngestError | undefined {
+  if (result.success) return undefined;
+  const kind = result.code === 3 ? 'invalid' : result.code === 8 ? 'overloaded' : 'unavailable';
+  return new IngestError(
+    kind,
+    kind === 'invalid' ? result.message : `ingest did not accept: ${result.message}`,
+  );
 }
 
 /** A message as the ingest takes it: the WeatherTweet fields only, whatever else the message carries. */

@@ -21,6 +21,13 @@ export interface IngestGateway {
    * An aborted `signal` cancels the call (the messages may or may not have been accepted; a retry is safe).
    */
   submit(messages: readonly IngestMessage[], signal?: AbortSignal): Promise<void>;
+  /**
+   * One message (POST /input), resolving only once the ingest accepted it, and rejecting with its own outcome:
+   * concurrent ones may ride one call (ProcessTweets), but one message refused fails only its own caller. An aborted
+   * `signal` before the call went takes the message out (it is never sent); after, the message goes on (a retry
+   * with the same id is safe).
+   */
+  submitOne(message: IngestMessage, signal?: AbortSignal): Promise<void>;
   /** Whether the ingest can be reached now. Resolves false rather than rejecting; answers within about a second. */
   isReady(): Promise<boolean>;
 }
@@ -34,8 +41,15 @@ export const ingestGatewayDefaults = Object.freeze({
   deadlineMs: 5_000,
   /** How long `isReady()` waits for the ingest. */
   readyTimeoutMs: 1_000,
-  /** Calls out to the ingest at once; one more is refused with `overloaded` at once instead of queueing. */
+  /**
+   * Calls out to the ingest at once, whatever each carries; one more is refused with `overloaded` at once instead
+   * of queueing.
+   */
   maxInFlight: 2048,
+  /** Most concurrent POST /input messages gathered into one ProcessTweets call; 1 turns gathering off. */
+  coalesceMax: 64,
+  /** How long a gathering waits for more after its first message (ms); 0: only those of the same tick. */
+  coalesceLingerMs: 1,
 });
 
 /**

@@ -6,7 +6,8 @@
  *   and go). Keepalive pings find dead connections between calls.
  * - A deadline on every call, sent with it (the ingest sees it too). The bound on calls in flight, the caller's
  *   abort and `success: false` are handled as for every gateway, by `IngestCalls` (calls.ts).
- * - One message → ProcessTweet (the original RPC), several → ProcessTweetBatch (all-or-nothing, ids in order).
+ * - One message → ProcessTweet (the original RPC), several → ProcessTweetBatch (all-or-nothing, ids in order);
+ *   `submitOne` gathers concurrent single messages into one ProcessTweets call (each its own result).
  * - gRPC status → IngestError kind: UNAVAILABLE → unavailable, DEADLINE_EXCEEDED → deadline, RESOURCE_EXHAUSTED →
  *   overloaded, INVALID_ARGUMENT → invalid, `success: false` → unavailable (a broker did not confirm), and every
  *   other status (INTERNAL, UNKNOWN, UNIMPLEMENTED, …) → unavailable: the edge cannot tell whether the ingest
@@ -27,6 +28,7 @@ import {
   loadWeatherPackage,
   type WeatherBatchResponse__Output,
   type WeatherResponse__Output,
+  type WeatherResults__Output,
   type WeatherServiceClient,
   type WeatherTweet,
 } from '@tandem/proto';
@@ -76,11 +78,22 @@ export class GrpcIngestGateway implements IngestGateway {
     this.#health = new HealthClient(ingestTarget(options.address), credentials.createInsecure(), {
       channelOverride: this.#client.getChannel(),
     });
-    this.#calls = new IngestCalls(settings, (tweets, signal) => this.#send(tweets, signal));
+    this.#calls = new IngestCalls(
+      settings,
+      (tweets, signal) => this.#send(tweets, signal),
+      (tweets, signal) =>
+        this.#call<WeatherResults__Output>(signal, (options, callback) =>
+          this.#client.ProcessTweets({ tweets }, options, callback),
+        ).then((answer) => answer.results),
+    );
   }
 
   submit(messages: readonly IngestMessage[], signal?: AbortSignal): Promise<void> {
     return this.#calls.submit(messages, signal);
+  }
+
+  submitOne(message: IngestMessage, signal?: AbortSignal): Promise<void> {
+    return this.#calls.submitOne(message, signal);
   }
 
   isReady(): Promise<boolean> {

@@ -8,7 +8,8 @@
  *   calls in flight, the caller's abort and `success: false` are handled as for every gateway, by `IngestCalls`
  *   (calls.ts).
  * - One message → ProcessTweet (a WeatherTweet as JSON), several → ProcessTweetBatch (`{"tweets": [...]}`,
- *   all-or-nothing, ids in order).
+ *   all-or-nothing, ids in order); `submitOne` gathers concurrent single messages into one ProcessTweets call
+ *   (`{"tweets": [...]}` → `{"results": [...]}`), as the gRPC gateway does.
  * - HTTP status → IngestError kind, the same kinds as the gRPC statuses the ingest maps them from
  *   (`httpStatusOfGrpc`): 400 → invalid, 429 → overloaded, 503 → unavailable, 504 or our own deadline → deadline,
  *   200 with `success: false` → unavailable (a broker did not confirm), and every other status (500, 413, 415, …),
@@ -20,7 +21,13 @@
  */
 import { type WeatherTweet, weatherHttpPaths } from '@tandem/proto';
 import { definedOnly } from '../options.ts';
-import { abortError, type IngestAnswer, IngestCalls, type IngestGatewayOptions } from './calls.ts';
+import {
+  abortError,
+  type IngestAnswer,
+  IngestCalls,
+  type IngestGatewayOptions,
+  type IngestResult,
+} from './calls.ts';
 import {
   IngestError,
   type IngestErrorKind,
@@ -53,13 +60,26 @@ export class HttpIngestGateway implements IngestGateway {
     this.#urls = {
       ProcessTweet: new URL(weatherHttpPaths.ProcessTweet, base).href,
       ProcessTweetBatch: new URL(weatherHttpPaths.ProcessTweetBatch, base).href,
+      ProcessTweets: new URL(weatherHttpPaths.ProcessTweets, base).href,
       health: new URL(weatherHttpPaths.health, base).href,
     };
-    this.#calls = new IngestCalls(settings, (tweets, signal) => this.#send(tweets, signal));
+    this.#calls = new IngestCalls(
+      settings,
+      (tweets, signal) => this.#send(tweets, signal),
+      async (tweets, signal) => {
+        const results = parseResults(await this.#post(this.#urls.ProcessTweets, { tweets }, signal));
+        if (results === undefined) throw new IngestError('unavailable', 'ingest sent an unreadable answer');
+        return results;
+      },
+    );
   }
 
   submit(messages: readonly IngestMessage[], signal?: AbortSignal): Promise<void> {
     return this.#calls.submit(messages, signal);
+  }
+
+  submitOne(message: IngestMessage, signal?: AbortSignal): Promise<void> {
+    return this.#calls.submitOne(message, signal);
   }
 
   async isReady(): Promise<boolean> {
@@ -79,15 +99,19 @@ export class HttpIngestGateway implements IngestGateway {
   }
 
   /** One message → ProcessTweet (a WeatherTweet as JSON), several → ProcessTweetBatch (`{"tweets": [...]}`). */
-  #send(tweets: WeatherTweet[], signal: AbortSignal): Promise<IngestAnswer> {
+  async #send(tweets: WeatherTweet[], signal: AbortSignal): Promise<IngestAnswer> {
     const [first] = tweets;
-    return tweets.length === 1 && first !== undefined
-      ? this.#post(this.#urls.ProcessTweet, first, signal)
-      : this.#post(this.#urls.ProcessTweetBatch, { tweets }, signal);
+    const value =
+      tweets.length === 1 && first !== undefined
+        ? await this.#post(this.#urls.ProcessTweet, first, signal)
+        : await this.#post(this.#urls.ProcessTweetBatch, { tweets }, signal);
+    const answer = asAnswer(value);
+    if (answer === undefined) throw new IngestError('unavailable', 'ingest sent an unreadable answer');
+    return answer;
   }
 
-  /** POSTs `body` as JSON and returns the 200 answer; throws an IngestError for every other outcome. */
-  async #post(url: string, body: unknown, signal: AbortSignal): Promise<IngestAnswer> {
+  /** POSTs `body` as JSON and returns the 200 answer's JSON value; throws an IngestError for every other outcome. */
+  async #post(url: string, body: unknown, signal: AbortSignal): Promise<unknown> {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.#deadlineMs);
     let response: Response;
@@ -111,16 +135,16 @@ export class HttpIngestGateway implements IngestGateway {
     } finally {
       clearTimeout(timer);
     }
-    const answer = parseAnswer(text);
+    const value = parseJson(text);
     if (response.status !== 200) {
+      const answer = asAnswer(value);
       throw new IngestError(
         kindOfStatus(response.status),
         `HTTP ${response.status}: ${answer ? answer.message : text.slice(0, 200)}`,
         { retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after')) },
       );
     }
-    if (answer === undefined) throw new IngestError('unavailable', 'ingest sent an unreadable answer');
-    return answer;
+    return value;
   }
 }
 
@@ -143,14 +167,31 @@ function parseRetryAfter(header: string | null): number | undefined {
   return header !== null && /^\s*\d+\s*$/.test(header) ? Number(header) : undefined;
 }
 
-/** A WeatherResponse-shaped JSON object (`success` a boolean), or undefined. */
-function parseAnswer(text: string): IngestAnswer | undefined {
-  let value: unknown;
+/** The JSON value of `text`, or undefined when it is not JSON. */
+function parseJson(text: string): unknown {
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
+}
+
+/** A WeatherResults-shaped value: `results`, an array of WeatherResponse-shaped objects with a numeric `code`. */
+function parseResults(value: unknown): IngestResult[] | undefined {
+  const results = (value as { results?: unknown } | null)?.results;
+  if (!Array.isArray(results)) return undefined;
+  const parsed: IngestResult[] = [];
+  for (const entry of results) {
+    const answer = asAnswer(entry);
+    if (answer === undefined) return undefined;
+    const code = (entry as { code?: unknown }).code;
+    parsed.push({ ...answer, code: typeof code === 'number' ? code : 0 });
+  }
+  return parsed;
+}
+
+/** A WeatherResponse-shaped JSON object (`success` a boolean), or undefined. */
+function asAnswer(value: unknown): IngestAnswer | undefined {
   if (typeof value !== 'object' || value === null || !('success' in value)) return undefined;
   const { success, message } = value as { success: unknown; message?: unknown };
   if (typeof success !== 'boolean') return undefined;

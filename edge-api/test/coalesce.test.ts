@@ -1,0 +1,146 @@
+// The Coalescer alone, over a send the test controls: when a gathering goes (size, linger), how each caller is
+// settled from its own outcome, and that nothing waits beyond the bound. Through real transports:
+// ingest-gateway.case.ts ("single messages, gathered").
+import { describe, expect, it, vi } from 'vitest';
+import { IngestCalls, type IngestResult } from '../src/ingest-gateway/calls.ts';
+import { Coalescer, type SendGathered } from '../src/ingest-gateway/coalesce.ts';
+import { IngestError, type IngestMessage } from '../src/ingest-gateway/contract.ts';
+import { failure, message } from './ingest-gateway.case.ts';
+
+/** A send that records each gathering's ids and answers all accepted, or as `answer` says. */
+function recorder(
+  answer: (messages: IngestMessage[]) => ReturnType<SendGathered> = async (m) => m.map(() => undefined),
+) {
+  const gatherings: string[][] = [];
+  const send: SendGathered = (messages) => {
+    gatherings.push(messages.map((m) => m.id));
+    return answer(messages);
+  };
+  return { gatherings, send };
+}
+
+describe('Coalescer', () => {
+  it('sends a gathering the moment it holds maxBatch messages', async () => {
+    const { gatherings, send } = recorder();
+    const coalescer = new Coalescer({ maxBatch: 3, lingerMs: 60_000 }, send);
+    const pending = ['a', 'b', 'c', 'd'].map((id) => coalescer.submit(message(id)));
+    expect(gatherings).toEqual([['a', 'b', 'c']]);
+    expect(coalescer.waiting).toBe(1);
+    await Promise.all(pending.slice(0, 3));
+    coalescer.flush();
+    await pending[3];
+    expect(gatherings).toEqual([['a', 'b', 'c'], ['d']]);
+  });
+
+  it('sends a smaller gathering lingerMs after its first message, not before', async () => {
+    vi.useFakeTimers();
+    try {
+      const { gatherings, send } = recorder();
+      const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 5 }, send);
+      const first = coalescer.submit(message('a'));
+      await vi.advanceTimersByTimeAsync(3);
+      const second = coalescer.submit(message('b'));
+      await vi.advanceTimersByTimeAsync(1);
+      expect(gatherings).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(gatherings).toEqual([['a', 'b']]);
+      await Promise.all([first, second]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('with lingerMs 0, gathers the messages of the same turn of the event loop', async () => {
+    const { gatherings, send } = recorder();
+    const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 0 }, send);
+    await Promise.all([coalescer.submit(message('a')), coalescer.submit(message('b'))]);
+    await coalescer.submit(message('c'));
+    expect(gatherings).toEqual([['a', 'b'], ['c']]);
+  });
+
+  it("settles each caller from its own outcome, and all alike from the call's failure", async () => {
+    const refused = new IngestError('invalid', 'weather: unknown');
+    let fail: Error | undefined;
+    const { send } = recorder(async (messages) => {
+      if (fail) throw fail;
+      return messages.map((m) => (m.id === 'bad' ? refused : undefined));
+    });
+    const coalescer = new Coalescer({ maxBatch: 3, lingerMs: 0 }, send);
+    const outcomes = await Promise.allSettled(['a', 'bad', 'c'].map((id) => coalescer.submit(message(id))));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBe(refused);
+    fail = new IngestError('unavailable', 'ingest down');
+    const both = await Promise.allSettled([coalescer.submit(message('d')), coalescer.submit(message('e'))]);
+    expect(both.map((o) => (o as PromiseRejectedResult).reason)).toEqual([fail, fail]);
+  });
+
+  it('takes an aborted caller out before its gathering goes; never sends an empty one', async () => {
+    const { gatherings, send } = recorder();
+    const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 10 }, send);
+    const controller = new AbortController();
+    const gone = coalescer.submit(message('a'), controller.signal);
+    controller.abort(new Error('client gone'));
+    expect((await failure(gone)).message).toBe('the call was cancelled');
+    expect(coalescer.waiting).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(gatherings).toEqual([]);
+  });
+
+  it('refuses a maxBatch that is not a positive integer', () => {
+    expect(() => new Coalescer({ maxBatch: 0, lingerMs: 1 }, recorder().send)).toThrow(RangeError);
+  });
+});
+
+describe('IngestCalls.submitOne', () => {
+  const ok = (): IngestResult => ({ success: true, message: 'accepted', code: 0 });
+
+  it.each<[number, IngestError['kind']]>([
+    [3, 'invalid'],
+    [8, 'overloaded'],
+    [14, 'unavailable'],
+    [13, 'unavailable'],
+  ])('maps a result with code %i to %s, for that message only', async (code, kind) => {
+    const calls = new IngestCalls(
+      { deadlineMs: 1_000, maxInFlight: 10, coalesceLingerMs: 0 },
+      async () => ({ success: true, message: '' }),
+      async (tweets) => tweets.map((t) => (t.id === 'bad' ? { success: false, message: 'no', code } : ok())),
+    );
+    const [good, bad] = await Promise.allSettled([
+      calls.submitOne(message('good')),
+      calls.submitOne(message('bad')),
+    ]);
+    expect(good.status).toBe('fulfilled');
+    expect(((bad as PromiseRejectedResult).reason as IngestError).kind).toBe(kind);
+  });
+
+  it('answers unavailable for every message when the ingest answers the wrong number of results', async () => {
+    const calls = new IngestCalls(
+      { deadlineMs: 1_000, maxInFlight: 10, coalesceLingerMs: 0 },
+      async () => ({ success: true, message: '' }),
+      async () => [ok()],
+    );
+    const errors = await Promise.all([message('a'), message('b')].map((m) => failure(calls.submitOne(m))));
+    expect(errors.map((e) => e.message)).toEqual([
+      'ingest answered 1 results for 2 messages',
+      'ingest answered 1 results for 2 messages',
+    ]);
+  });
+
+  it('bounds the gatherings out by maxInFlight: over it, a whole gathering is refused at once', async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const calls = new IngestCalls(
+      { deadlineMs: 10_000, maxInFlight: 1, coalesceMax: 2, coalesceLingerMs: 60_000 },
+      async () => ({ success: true, message: '' }),
+      async (tweets) => {
+        await held;
+        return tweets.map(ok);
+      },
+    );
+    const first = [calls.submitOne(message('a')), calls.submitOne(message('b'))];
+    const refused = await Promise.all([message('c'), message('d')].map((m) => failure(calls.submitOne(m))));
+    expect(refused.map((e) => e.kind)).toEqual(['overloaded', 'overloaded']);
+    release();
+    await Promise.all(first);
+  });
+});
