@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { serve } from '@hono/node-server';
-import { createKafkaPublisher, createRabbitPublisher, ensureKafkaTopic } from '@tandem/brokers';
+import { createRabbitPublisher, kafkaAdapters } from '@tandem/brokers';
 import { kafkaConnection, loadServiceConfig, redact } from '@tandem/config';
 import { closeHttpServer, createLogger, onShutdown, startMetricsServer } from '@tandem/service';
 import { bind, createIngest, createIngestHttpApp, createIngestServer, shutdown } from './app.ts';
@@ -10,15 +10,17 @@ const config = loadServiceConfig('grpc-ingest', configSchema);
 const logger = createLogger('grpc-ingest', config.LOG_LEVEL);
 /** The brokers and, where the listener requires it, the SASL/SCRAM login. */
 const kafkaClient = kafkaConnection(config);
+/** kafkajs or @platformatic/kafka (KAFKA_CLIENT): the same contract and guarantees. */
+const kafkaAdapter = kafkaAdapters[config.KAFKA_CLIENT];
 
-await ensureKafkaTopic({
+await kafkaAdapter.ensureTopic({
   ...kafkaClient,
   topic: config.KAFKA_TOPIC,
   partitions: config.KAFKA_PARTITIONS,
   logger,
 });
 const batching = { lingerMs: config.PUBLISH_LINGER_MS, maxBatch: config.PUBLISH_MAX_BATCH };
-const kafka = await createKafkaPublisher({
+const kafka = await kafkaAdapter.createPublisher({
   ...kafkaClient,
   topic: config.KAFKA_TOPIC,
   clientId: 'grpc-ingest',
@@ -56,6 +58,7 @@ logger.info(
     httpPort: config.HTTP_PORT,
     metricsPort: config.METRICS_PORT,
     kafka: config.KAFKA_BROKERS,
+    kafkaClient: config.KAFKA_CLIENT,
     // Who it logs in as, never the password.
     kafkaUser: kafkaClient.sasl?.username ?? '(no SASL)',
     rabbitmq: redact(config.RABBITMQ_URL),

@@ -14,6 +14,7 @@ describe('grpc-ingest config', () => {
       KAFKA_PARTITIONS: 6,
       RABBITMQ_QUEUE: 'message',
       MAX_IN_FLIGHT: 20_000,
+      KAFKA_CLIENT: 'kafkajs',
     });
     expect(parseConfig(configSchema, required).HTTP_PORT).toBeUndefined();
   });
@@ -32,6 +33,7 @@ describe('grpc-ingest config', () => {
     ['PUBLISH_LINGER_MS', '-1'],
     ['PUBLISH_MAX_BATCH', '0'],
     ['HTTP_PORT', '70000'],
+    ['KAFKA_CLIENT', 'rdkafka'],
   ])('names %s when it is bad', (name, value) => {
     expect(() => parseConfig(configSchema, { ...required, [name]: value })).toThrow(
       new RegExp(`  ${name}: `),

@@ -1,5 +1,5 @@
 /** Kafka → Redis: the only place that picks this pipeline's adapters. */
-import { createKafkaPublisher, createKafkaSubscriber, ensureKafkaTopic } from '@tandem/brokers';
+import { kafkaAdapters } from '@tandem/brokers';
 import { kafkaConnection, loadServiceConfig } from '@tandem/config';
 import { runConsumer } from '@tandem/consumer';
 import { openRedisStore } from '@tandem/counting';
@@ -10,9 +10,11 @@ const config = loadServiceConfig('kafka-consumer', configSchema);
 const logger = createLogger('kafka-consumer', config.LOG_LEVEL);
 /** The brokers and, where the listener requires it, the SASL/SCRAM login. */
 const kafkaClient = kafkaConnection(config);
+/** kafkajs or @platformatic/kafka (KAFKA_CLIENT): the same contract and guarantees. */
+const kafkaAdapter = kafkaAdapters[config.KAFKA_CLIENT];
 
 const dlqTopic = deadLetterTopic(config);
-await ensureKafkaTopic({ ...kafkaClient, topic: dlqTopic, partitions: 1, logger });
+await kafkaAdapter.ensureTopic({ ...kafkaClient, topic: dlqTopic, partitions: 1, logger });
 
 // ioredis/iovalkey put the failed command in their errors, `AUTH <password>` included, and an uncaught error is
 // printed whole: say why the store cannot be opened with the server's reason only, then stop.
@@ -29,7 +31,7 @@ const store = await openRedisStore(config.REDIS_URL, { dedupTtlSeconds: config.D
 await runConsumer({
   pipeline: 'kafka-redis',
   logger,
-  deadLetters: await createKafkaPublisher({
+  deadLetters: await kafkaAdapter.createPublisher({
     ...kafkaClient,
     topic: dlqTopic,
     clientId: 'kafka-consumer-dlq',
@@ -37,7 +39,7 @@ await runConsumer({
   }),
   metricsPort: config.METRICS_PORT,
   store,
-  subscriber: await createKafkaSubscriber({
+  subscriber: await kafkaAdapter.createSubscriber({
     ...kafkaClient,
     topic: config.KAFKA_TOPIC,
     groupId: config.KAFKA_GROUP,

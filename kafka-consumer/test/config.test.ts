@@ -13,6 +13,7 @@ describe('kafka-consumer config', () => {
       KAFKA_GROUP: 'kafka-consumer',
       DEDUP_TTL_SECONDS: DEFAULT_DEDUP_TTL_SECONDS,
       METRICS_PORT: 9465,
+      KAFKA_CLIENT: 'kafkajs',
     });
   });
 
@@ -27,6 +28,7 @@ describe('kafka-consumer config', () => {
     ['KAFKA_BROKERS', 'nohostport'],
     ['DEDUP_TTL_SECONDS', '0'],
     ['BATCH_MAX', 'many'],
+    ['KAFKA_CLIENT', 'rdkafka'],
   ])('names %s when it is bad', (name, value) => {
     expect(() => parseConfig(configSchema, { ...required, [name]: value })).toThrow(
       new RegExp(`  ${name}: `),
