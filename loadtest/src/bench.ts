@@ -2,12 +2,14 @@
  * `npm run bench [-- --quick] [-- --rates 50,100,200 --duration 30 --repeats 3 --replicas 2 …]`
  *
  * Brings up the local stack and a system of its own through the launcher (its own ports, topic, queue, consumer
- * group and Redis/Valkey database), warms it up, then drives open-model load (k6 constant-arrival-rate) at increasing
- * rates, each step repeated. Per step it measures: offered and achieved rate, HTTP latency (k6), end-to-end latency
- * accepted → counted for EACH pipeline (the consumers' HdrHistograms, same clock), consumer lag, CPU and RSS of
- * every process (services, Kafka, RabbitMQ, Redis, Valkey, k6) and how busy the rest of the machine was, and that
- * every accepted message was counted exactly once in both stores. Writes bench/results/<time>.json, .md and .svg
- * (a quick run writes under the git-ignored bench/results/tmp/: it is a check, not a result to keep).
+ * group and Redis/Valkey database), warms it up, then drives open-model load (vegeta at a constant rate, on
+ * POST /input or, with --batch, POST /input/batch) at increasing rates, each step repeated. Per step it measures:
+ * offered and achieved rate, HTTP latency (vegeta), end-to-end latency accepted → counted for EACH pipeline (the
+ * consumers' HdrHistograms, same clock), consumer lag, CPU (also per message) and RSS of every process (services,
+ * Kafka, RabbitMQ, Redis, Valkey, vegeta) and how busy the rest of the machine was, and that every accepted message
+ * was counted exactly once in both stores. Then two references on the same machine: a bare Hono app, and RabbitMQ
+ * alone. Writes bench/results/<time>.json, .md and .svg (a quick run writes under the git-ignored
+ * bench/results/tmp/: it is a check, not a result to keep).
  *
  * `--render <file.json>` re-renders the Markdown and SVG of an earlier run; `--cpu-prof` also leaves a V8 CPU
  * profile of every service in the run's tmp folder.
@@ -23,9 +25,9 @@ import { type BenchPlan, describePlan, parseBenchArgs, UsageError, usage } from 
 import { runBench } from './bench/run.ts';
 import { say } from './bench/say.ts';
 import { comparison } from './comparison.ts';
-import { ensureK6 } from './k6.ts';
 import { withMeasuredSystem } from './measured-system.ts';
 import { type BenchReport, markdown, svg } from './report.ts';
+import { ensureVegeta } from './vegeta.ts';
 
 process.title = 'bench';
 
@@ -66,7 +68,7 @@ async function run(plan: BenchPlan): Promise<void> {
     say('stack: up (idempotent)');
     await stack.up();
   }
-  const k6 = ensureK6();
+  const vegeta = ensureVegeta();
 
   say(`system: starting on ports ${plan.portBase}+ (its own topic, queue and group; database ${plan.db})`);
   const launch = {
@@ -76,11 +78,12 @@ async function run(plan: BenchPlan): Promise<void> {
     db: plan.db,
     replicas: plan.replicas,
     ingest: plan.ingest,
+    env: plan.serviceEnv,
     logDir: plan.workDir,
     ...(plan.cpuProfile ? { cpuProfileDir: join(plan.workDir, 'cpu-profiles') } : {}),
   };
   await withMeasuredSystem(stack, launch, async ({ system, stores }) => {
-    writeReports(await runBench(plan, { system, stores, stack, k6 }), plan.outBase);
+    writeReports(await runBench(plan, { system, stores, stack, vegeta }), plan.outBase);
   });
   if (plan.cpuProfile) {
     say(

@@ -23,9 +23,9 @@ export type Percentiles = Pick<
 export interface PipelineStep {
   /** Accepted → counted, ms, from the consumer's HdrHistogram (every message of the step, drain included). */
   e2e: Percentiles & { histogram: string };
-  /** Messages this store counted while k6 ran, per second of the step. */
+  /** Messages this store counted while the load ran, per second of the step. */
   countedPerSecond: number;
-  /** The consumer's backlog (Kafka lag / RabbitMQ ready + unacked), sampled every second while k6 ran. */
+  /** The consumer's backlog (Kafka lag / RabbitMQ ready + unacked), sampled every second while the load ran. */
   backlogMax: number;
   backlogMean: number;
   /** Seconds from the end of the load until this store had counted every accepted message; null if it never did. */
@@ -36,15 +36,18 @@ export interface PipelineStep {
 
 export interface StepResult {
   repeat: number;
-  /** Offered: messages per second k6 started (constant-arrival-rate). */
+  /** Offered: messages per second the load generator started (constant arrival rate). */
   rate: number;
   durationSeconds: number;
   achievedRate: number;
   requests: number;
   errorRate: number;
-  /** Arrivals k6 could not start because every VU was busy (the open model's overflow). */
+  /**
+   * Requests the generator did not send at their time: k6's arrivals with no free VU; for the lean generator,
+   * offered requests minus those sent.
+   */
   dropped: number;
-  /** HTTP latency of POST /input as k6 measured it, ms. */
+  /** HTTP latency of the requests as the generator measured it, ms. */
   http: { mean: number; p50: number; p90: number; p95: number; p99: number; max: number };
   pipelines: Record<PipelineName, PipelineStep>;
   exact: { ok: boolean; accepted: number; unresolved: number; redis: number; valkey: number };
@@ -61,14 +64,54 @@ export const ingestTransportLabel: Record<IngestTransport, string> = {
   http: 'plain HTTP/JSON',
 };
 
+/** Which endpoint a run's ladder drives: one message per `POST /input`, or `POST /input/batch`. */
+export type LoadPath = 'single' | 'batch';
+
+/** The two references a version-2 run measures beside tandem, on the same machine, in the same run. */
+export interface References {
+  /**
+   * A bare Hono app (same @hono/node-server, same Node) that parses the JSON body and answers 202: its largest
+   * rate, closed loop, `connections` connections kept busy for `seconds` by the same generator.
+   */
+  bareHono?: {
+    rate: number;
+    seconds: number;
+    connections: number;
+    requests: number;
+    errors: number;
+    /** CPU in cores of the app and of the generator over the measurement. */
+    cpuCores: Record<string, number>;
+  };
+  /** RabbitMQ's own confirmed publishes to a quorum queue (amqplib, persistent, `window` per confirm wait). */
+  rabbitmq?: {
+    rate: number;
+    seconds: number;
+    window: number;
+    messages: number;
+    /** CPU in cores of RabbitMQ's Erlang VM and of the publishing process over the measurement. */
+    cpuCores: Record<string, number>;
+  };
+}
+
 export interface BenchReport {
   tool: 'tandem bench';
-  version: 1;
+  /** 1: k6 drove the ladder; 2: the lean generator, with CPU per message, the knee and the references. */
+  version: 1 | 2;
   mode: 'quick' | 'full' | 'custom';
   startedAt: string;
   finishedAt: string;
   git: string;
-  machine: { cpu: string; cores: number; memoryGb: number; kernel: string; node: string; k6: string };
+  machine: {
+    cpu: string;
+    cores: number;
+    memoryGb: number;
+    kernel: string;
+    node: string;
+    /** Version 1: the k6 that drove the ladder. */
+    k6?: string;
+    /** Version 2: the generator that drove the ladder, with its version. */
+    generator?: string;
+  };
   settings: {
     rates: number[];
     durationSeconds: number;
@@ -78,9 +121,16 @@ export interface BenchReport {
     /** How the edge reaches the ingest; reports from before the HTTP/JSON transport have none: gRPC. */
     ingest?: IngestTransport;
     processes: { name: string; kind: 'service' | 'server' | 'load' }[];
+    /** Version 2: the endpoint, and messages per request (1 for single messages). */
+    path?: LoadPath;
+    batchSize?: number;
+    /** Version 2: `--service-env` variables every service got. */
+    serviceEnv?: Record<string, string>;
   };
   steps: StepResult[];
   notes: string[];
+  /** Version 2. */
+  references?: References;
 }
 
 export function median(values: readonly number[]): number {
@@ -132,14 +182,18 @@ export const table = (header: string[], rows: string[][]) =>
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
 
-/** The rate up to which every run kept up: achieved ≥ 98 % of offered, < 1 % errors, drained, exact. */
+/**
+ * The rate up to which every run kept up: achieved ≥ 98 % of offered, drained, every accepted message counted
+ * exactly once in both stores, and errors below 1 % (version 1) or none at all (version 2: "sustained").
+ */
 export function sustainedRate(report: BenchReport): number | null {
+  const strict = report.version >= 2;
   let best: number | null = null;
   for (const group of byRate(report.steps)) {
     const ok = group.steps.every(
       (s) =>
         s.achievedRate >= 0.98 * s.rate &&
-        s.errorRate < 0.01 &&
+        (strict ? s.errorRate === 0 : s.errorRate < 0.01) &&
         s.exact.ok &&
         pipelineNames.every((p) => s.pipelines[p].drainSeconds !== null),
     );
@@ -149,6 +203,159 @@ export function sustainedRate(report: BenchReport): number | null {
   return best;
 }
 
+/** CPU microseconds a process spent per accepted message in a step; null without either. */
+export function cpuMicrosPerMessage(step: StepResult, name: string): number | null {
+  const cores = step.processes[name]?.cpuCores;
+  if (cores === undefined || !(step.achievedRate > 0)) return null;
+  return (cores * 1e6) / step.achievedRate;
+}
+
+/** tandem's own processes (the services, replicas included), summed. */
+export function servicesMicrosPerMessage(report: BenchReport, step: StepResult): number | null {
+  const names = report.settings.processes.filter((p) => p.kind === 'service').map((p) => p.name);
+  const each = names.map((name) => cpuMicrosPerMessage(step, name));
+  return each.every((v) => v === null) ? null : each.reduce<number>((sum, v) => sum + (v ?? 0), 0);
+}
+
+export interface Knee {
+  rate: number;
+  /** False: the first rate some repeat did not sustain; true: every rate held, this is the highest measured. */
+  sustained: boolean;
+  /** The busiest process there: the one nearest to a full core (or past it, for a multi-threaded server). */
+  process: string;
+  kind: 'service' | 'server' | 'load';
+  cores: number;
+  microsPerMessage: number;
+  machineBusyCores: number;
+}
+
+/** What would take load off each of tandem's services, for the report's knee line. */
+const relief: Record<string, string> = {
+  'edge-api':
+    'fewer, larger calls to the ingest (concurrent requests coalesced into one call), a cheaper HTTP path per request, or `POST /input/batch`',
+  'grpc-ingest': 'more messages per Kafka produce and RabbitMQ publish (larger batches from the edge)',
+  'kafka-consumer': 'more records per fetch and per store round trip',
+  'rabbit-consumer': 'a larger prefetch and more deliveries per store round trip',
+};
+
+/** The first rate not sustained (or the highest, if all were), and which process was busiest there. */
+export function knee(report: BenchReport): Knee | null {
+  const groups = byRate(report.steps);
+  const sustained = sustainedRate(report);
+  const group = groups.find((g) => sustained === null || g.rate > sustained) ?? groups.at(-1);
+  if (group === undefined) return null;
+  const busiest = report.settings.processes
+    .map((p) => ({ ...p, cores: group.of((s) => s.processes[p.name]?.cpuCores ?? null).median }))
+    .filter((p) => Number.isFinite(p.cores))
+    .sort((a, b) => b.cores - a.cores)[0];
+  if (busiest === undefined) return null;
+  return {
+    rate: group.rate,
+    sustained: sustained !== null && group.rate <= sustained,
+    process: busiest.name,
+    kind: busiest.kind,
+    cores: busiest.cores,
+    microsPerMessage: group.of((s) => cpuMicrosPerMessage(s, busiest.name)).median,
+    machineBusyCores: group.of((s) => s.machine.busyCores).median,
+  };
+}
+
+const thousands = (v: number) => Math.round(v).toLocaleString('en-US');
+const ratio = (part: number | null, whole: number | undefined) =>
+  part !== null && whole !== undefined && whole > 0 ? `${((100 * part) / whole).toFixed(1)} %` : '–';
+
+/** Version 2's verdict lines: the references and ratios, and the knee. */
+function verdictV2(report: BenchReport, sustained: number | null): string[] {
+  const lines: string[] = [];
+  const refs = report.references ?? {};
+  const batch = report.settings.path === 'batch';
+  const hono = refs.bareHono;
+  const rabbit = refs.rabbitmq;
+  if (hono || rabbit) {
+    const parts = [
+      hono
+        ? `a bare Hono app (JSON parse, 202) served ${thousands(hono.rate)} req/s; tandem's sustained single-message rate is ${batch ? 'not measured in a batch run' : `**${ratio(sustained, hono.rate)}** of it`}`
+        : '',
+      rabbit
+        ? `RabbitMQ alone took ${thousands(rabbit.rate)} confirmed msg/s into a quorum queue; tandem's sustained batched rate is ${batch ? `**${ratio(sustained, rabbit.rate)}** of it` : 'not measured in a single-message run'}`
+        : '',
+    ].filter(Boolean);
+    lines.push(`- References, measured in this run on this machine: ${parts.join('; ')}.`);
+  }
+  const k = knee(report);
+  if (k) {
+    const service = report.settings.processes.find((p) => p.name === k.process)?.kind === 'service';
+    const where = k.sustained
+      ? `No rate failed; at the highest measured, ${k.rate} msg/s,`
+      : `At the knee, ${k.rate} msg/s (the first rate not sustained),`;
+    const what =
+      k.kind === 'load'
+        ? ' — the load generator itself: this run measured the generator, not tandem'
+        : service
+          ? ` — one of tandem's own services; what would move it: ${relief[k.process.replace(/-\d+$/, '')] ?? 'less work per message'}`
+          : ' — a server of the stack, not tandem';
+    lines.push(
+      `- Saturates first: ${where} the busiest process was **${k.process}** at ${num(k.cores, 2)} core (${num(k.microsPerMessage, 0)} µs of CPU per message)${what}. The machine: ${num(k.machineBusyCores, 2)} of ${report.machine.cores} cores busy.`,
+    );
+  }
+  return lines;
+}
+
+/** Version 2: CPU microseconds per accepted message, per process and per rate, and the sums. */
+function cpuPerMessageSection(report: BenchReport, groups: RateSummary[]): string[] {
+  const rows = report.settings.processes.map(({ name, kind }) => [
+    `${name}${kind === 'server' ? ' (stack)' : kind === 'load' ? ' (load)' : ''}`,
+    ...groups.map((g) => num(g.of((s) => cpuMicrosPerMessage(s, name)).median, 0)),
+  ]);
+  const sum = (filter: (kind: string) => boolean) => (s: StepResult) => {
+    const names = report.settings.processes.filter((p) => filter(p.kind)).map((p) => p.name);
+    const values = names.map((name) => cpuMicrosPerMessage(s, name)).filter((v): v is number => v !== null);
+    return values.length ? values.reduce((a, b) => a + b, 0) : null;
+  };
+  rows.push(
+    ["**tandem's services**", ...groups.map((g) => num(g.of(sum((k) => k === 'service')).median, 0))],
+    ['**services + stack**', ...groups.map((g) => num(g.of(sum((k) => k !== 'load')).median, 0))],
+  );
+  return [
+    '## CPU per message (µs)',
+    '',
+    "Each process's CPU over the load window divided by the messages accepted in it (median over the repeats): the figure that survives a noisy machine, where absolute rates do not.",
+    '',
+    table(['process', ...groups.map((g) => `${g.rate}/s`)], rows),
+    '',
+  ];
+}
+
+/** Version 2: the references as measured. */
+function referencesSection(report: BenchReport): string[] {
+  const refs = report.references;
+  if (!refs || (!refs.bareHono && !refs.rabbitmq)) return [];
+  const cores = (c: Record<string, number>) =>
+    Object.entries(c)
+      .map(([name, v]) => `${name} ${num(v, 2)}`)
+      .join(', ');
+  const rows: string[][] = [];
+  if (refs.bareHono) {
+    const h = refs.bareHono;
+    rows.push([
+      'bare Hono app: POST, JSON parse, 202',
+      `${thousands(h.rate)} req/s`,
+      `closed loop, ${h.connections} connections, ${h.seconds} s, ${thousands(h.requests)} requests, ${h.errors} errors`,
+      cores(h.cpuCores),
+    ]);
+  }
+  if (refs.rabbitmq) {
+    const r = refs.rabbitmq;
+    rows.push([
+      'RabbitMQ: confirmed publishes to a quorum queue',
+      `${thousands(r.rate)} msg/s`,
+      `amqplib, persistent, ${r.window} per confirm wait, ${num(r.seconds)} s, ${thousands(r.messages)} messages`,
+      cores(r.cpuCores),
+    ]);
+  }
+  return ['## References', '', table(['what', 'rate', 'how', 'CPU (cores)'], rows), ''];
+}
+
 export function markdown(report: BenchReport, svgName: string): string {
   const groups = byRate(report.steps);
   const repeats = report.settings.repeats;
@@ -156,18 +363,27 @@ export function markdown(report: BenchReport, svgName: string): string {
   const exactAll = report.steps.every((s) => s.exact.ok);
   const sustained = sustainedRate(report);
   const otherCpu = median(report.steps.map((s) => s.machine.otherCores));
+  const v2 = report.version >= 2;
+  const batchSize = report.settings.batchSize ?? 1;
+  const load = v2
+    ? `${m.generator} open model (constant arrival rate: each request sent at its time, whatever the answers take), ${report.settings.path === 'batch' ? `POST /input/batch, ${batchSize} messages per request (rates in messages/s)` : 'POST /input, one message per request'}`
+    : 'k6 open model (constant-arrival-rate), POST /input, one message per request';
+  const serviceEnv = Object.entries(report.settings.serviceEnv ?? {});
   const lines: string[] = [
-    `# tandem bench — ${report.startedAt}${report.mode === 'quick' ? ' (quick)' : ''}`,
+    `# tandem bench — ${report.startedAt}${report.mode === 'quick' ? ' (quick)' : ''}${v2 && report.settings.path === 'batch' ? ' — batches' : ''}`,
     '',
-    `Machine: ${m.cpu}, ${m.cores} cores, ${num(m.memoryGb)} GB, Linux ${m.kernel}; Node ${m.node}; ${m.k6}. Revision ${report.git}.`,
-    `Load: k6 open model (constant-arrival-rate), POST /input, one message per request, steps of ${report.settings.durationSeconds} s at ${report.settings.rates.join(', ')} msg/s, ${repeats} repeat${repeats > 1 ? 's' : ''} (cells: median, and min–max over the repeats), after a ${report.settings.warmupSeconds} s warm-up. ${report.settings.replicas} edge and ${report.settings.replicas} ingest process${report.settings.replicas > 1 ? 'es' : ''}, edge → ingest over ${ingestTransportLabel[report.settings.ingest ?? 'grpc']}; everything (k6 included) on this one machine.`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${num(m.memoryGb)} GB, Linux ${m.kernel}; Node ${m.node}; ${v2 ? m.generator : m.k6}. Revision ${report.git}.`,
+    `Load: ${load}, steps of ${report.settings.durationSeconds} s at ${report.settings.rates.join(', ')} msg/s, ${repeats} repeat${repeats > 1 ? 's' : ''} (cells: median, and min–max over the repeats), after a ${report.settings.warmupSeconds} s warm-up. ${report.settings.replicas} edge and ${report.settings.replicas} ingest process${report.settings.replicas > 1 ? 'es' : ''}, edge → ingest over ${ingestTransportLabel[report.settings.ingest ?? 'grpc']}; everything (${v2 ? 'the generator' : 'k6'} included) on this one machine.${serviceEnv.length ? ` Services' extra environment: ${serviceEnv.map(([k, v]) => `\`${k}=${v}\``).join(', ')}.` : ''}`,
     '',
     `![throughput and latency per pipeline](${svgName})`,
     '',
     '## Verdict',
     '',
     `- Exactness: ${exactAll ? 'every accepted message was counted exactly once in Redis and in Valkey, in every step' : '**NOT EXACT in some step — see the exactness table**'}.`,
-    `- Sustained: ${sustained === null ? 'no step kept up' : `every run kept up to ${sustained} msg/s`} (achieved ≥ 98 % of offered, < 1 % errors, both stores drained).`,
+    v2
+      ? `- Sustained: ${sustained === null ? 'no step held' : `every run held up to **${sustained} msg/s**`} (a step of ${report.settings.durationSeconds} s with 0 errors, achieved ≥ 98 % of offered, every accepted message counted exactly once in both stores).`
+      : `- Sustained: ${sustained === null ? 'no step kept up' : `every run kept up to ${sustained} msg/s`} (achieved ≥ 98 % of offered, < 1 % errors, both stores drained).`,
+    ...(v2 ? verdictV2(report, sustained) : []),
   ];
   for (const group of groups) {
     const k = group.of((s) => s.pipelines['kafka-redis'].e2e.p99).median;
@@ -282,6 +498,7 @@ export function markdown(report: BenchReport, svgName: string): string {
       ]),
     ),
     '',
+    ...(v2 ? [...cpuPerMessageSection(report, groups), ...referencesSection(report)] : []),
     '## Exactness and noise, step by step',
     '',
     table(

@@ -7,6 +7,7 @@ import {
   describePlan,
   ladders,
   parseBenchArgs,
+  parseServiceEnv,
   resultsDir,
   UsageError,
 } from '../src/bench/plan.ts';
@@ -59,12 +60,17 @@ describe('the plan', () => {
     const p = plan();
     expect(p).toMatchObject({
       mode: 'full',
-      rates: [50, 100, 200, 300, 400, 600, 800, 1000, 1200, 1600],
-      durationSeconds: 30,
+      rates: [100, 200, 400, 800, 1200, 1600, 2000, 2500, 3000, 4000, 5000, 6000],
+      durationSeconds: 60,
       repeats: 3,
       warmupSeconds: 20,
       replicas: 1,
       ingest: 'grpc',
+      path: 'single',
+      batchSize: 1,
+      serviceEnv: {},
+      referenceSeconds: 10,
+      referenceConnections: 50,
       portBase: 18600,
       db: 14,
       drainTimeoutMs: 60_000,
@@ -126,7 +132,59 @@ describe('the plan', () => {
 
   it('describes itself in one line, with an estimate', () => {
     expect(describePlan(plan('--quick'))).toBe(
-      'quick: 50, 100, 200 msg/s × 10s, 2 repeat(s), 1 replica(s), edge → ingest over gRPC; about 2 min.',
+      'quick: POST /input at 50, 100, 200 msg/s × 10s, 2 repeat(s), 1 replica(s), edge → ingest over gRPC; then the references, 5s each; about 3 min.',
     );
+    expect(
+      describePlan(plan('--quick', '--batch', '--reference-seconds', '0', '--service-env', 'KAFKA_CLIENT=x')),
+    ).toBe(
+      'quick: POST /input/batch (100 per request) at 500, 1000, 2000 msg/s × 10s, 2 repeat(s), 1 replica(s), edge → ingest over gRPC, services with KAFKA_CLIENT=x; about 2 min.',
+    );
+  });
+});
+
+describe('--batch', () => {
+  it('climbs its own ladder in messages per second, 100 messages a request unless --batch-size says', () => {
+    expect(plan('--batch', '--quick')).toMatchObject({
+      ...ladders.quickBatch,
+      path: 'batch',
+      batchSize: 100,
+    });
+    expect(plan('--batch')).toMatchObject({ ...ladders.fullBatch, mode: 'full', path: 'batch' });
+    expect(plan('--batch', '--batch-size', '50').batchSize).toBe(50);
+    expect(plan('--batch-size', '50').batchSize).toBe(1);
+    expect(plan('--batch', '--quick').outBase).toMatch(/2026-11-21T16-06-30Z-quick-batch$/);
+  });
+
+  it('refuses a batch size the edge would refuse', () => {
+    const message = /--batch-size must be a whole number from 1 to 1000/;
+    expect(refused('--batch', '--batch-size', '0')).toThrow(message);
+    expect(refused('--batch', '--batch-size', '1001')).toThrow(message);
+    expect(refused('--batch', '--batch-size', '2.5')).toThrow(message);
+  });
+});
+
+describe('--service-env and the references', () => {
+  it('passes KEY=VALUE pairs to every service, the last of a key winning; a value may hold "="', () => {
+    expect(
+      plan('--service-env', 'KAFKA_CLIENT=platformatic', '--service-env', 'A=b=c', '--service-env', 'A=d')
+        .serviceEnv,
+    ).toEqual({ KAFKA_CLIENT: 'platformatic', A: 'd' });
+    expect(parseServiceEnv(['EMPTY='])).toEqual({ EMPTY: '' });
+  });
+
+  it('refuses what is not KEY=VALUE', () => {
+    expect(refused('--service-env', 'NOVALUE')).toThrow(/--service-env takes KEY=VALUE/);
+    expect(refused('--service-env', '1X=2')).toThrow(/--service-env takes KEY=VALUE/);
+    expect(refused('--service-env', '=2')).toThrow(/--service-env takes KEY=VALUE/);
+  });
+
+  it('measures the references for --reference-seconds (0: not at all) with --reference-connections', () => {
+    expect(plan('--quick')).toMatchObject({ referenceSeconds: 5, referenceConnections: 50 });
+    expect(plan('--reference-seconds', '0', '--reference-connections', '8')).toMatchObject({
+      referenceSeconds: 0,
+      referenceConnections: 8,
+    });
+    expect(refused('--reference-seconds=-1')).toThrow(/--reference-seconds must be ≥ 0/);
+    expect(refused('--reference-connections', '0')).toThrow(/--reference-connections ≥ 1/);
   });
 });

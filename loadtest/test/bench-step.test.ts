@@ -11,8 +11,8 @@ import {
   waitForDrain,
   watchBacklog,
 } from '../src/bench/step.ts';
-import type { K6Summary } from '../src/k6.ts';
 import type { PipelineStep, StepResult } from '../src/report.ts';
+import type { AttackResult } from '../src/vegeta.ts';
 
 const latency = (p50: number, p99: number): LatencySnapshot =>
   ({
@@ -86,26 +86,14 @@ describe('saturation', () => {
 });
 
 describe('stepResult', () => {
-  const summary: K6Summary = {
-    metrics: {
-      ids_accepted: { type: 'counter', values: { count: 500 } },
-      http_reqs: { type: 'counter', values: { count: 510 } },
-      http_req_failed: { type: 'rate', values: { rate: 0.01 } },
-      'http_req_duration{kind:first}': {
-        type: 'trend',
-        values: { avg: 5, med: 4, 'p(90)': 8, 'p(95)': 9, 'p(99)': 12, max: 40 },
-      },
-    },
-    tandem: {
-      runId: 'r',
-      idsAccepted: 500,
-      anonymousAccepted: 0,
-      idsUnresolved: 0,
-      anonymousUnresolved: 0,
-      invalidRejected: 0,
-      duplicateSends: 0,
-      retrySends: 0,
-    },
+  // 50 msg/s for 10 s offered: 500 requests; 495 sent (5 not sent in time), 490 answered 202, 5 with no answer.
+  const summary: AttackResult = {
+    requests: 495,
+    sentRate: 49.5,
+    statusCodes: { '202': 490, '0': 5 },
+    latencyMs: { mean: 5, p50: 4, p90: 8, p95: 9, p99: 12, max: 40 },
+    seconds: 10.2,
+    errors: ['connection reset by peer'],
   };
   const pipeline = (drainSeconds: number | null) =>
     pipelineStep({ latency: latency(2, 9), backlog: [1], countedPerSecond: 50, drainSeconds, counted: 500 });
@@ -117,13 +105,14 @@ describe('stepResult', () => {
     stepResult({
       plan: { rate: 50, seconds: 10, repeat: 1, index: 1 },
       summary,
+      batchSize: 1,
       pipelines: { 'kafka-redis': pipeline(0.2), 'rabbitmq-valkey': pipeline(drain) },
       exact: checkExact(zero, { redis: 500, valkey: 500 }, 500, 0),
       usage,
       drainTimeoutMs: 30_000,
     });
 
-  it("assembles the report's step from k6's summary, the pipelines and the usage, in the report's key order", () => {
+  it("assembles the report's step from vegeta's result, the pipelines and the usage, in the report's key order", () => {
     const r = result(0.4);
     expect(Object.keys(r)).toEqual([
       'repeat',
@@ -141,19 +130,38 @@ describe('stepResult', () => {
       'saturated',
     ]);
     expect(r).toMatchObject({
-      achievedRate: 50,
-      requests: 510,
-      errorRate: 0.01,
-      dropped: 0,
+      achievedRate: 49,
+      requests: 495,
+      errorRate: 5 / 495,
+      dropped: 5,
       http: { mean: 5, p50: 4, p90: 8, p95: 9, p99: 12, max: 40 },
       saturated: null,
     });
     expect(result(null).saturated).toBe('not drained within 30s');
   });
 
+  it('counts a batch request as its messages: rates are in messages per second', () => {
+    const batch = stepResult({
+      plan: { rate: 1000, seconds: 10, repeat: 1, index: 1 },
+      summary: { ...summary, requests: 100, statusCodes: { '202': 100 } },
+      batchSize: 100,
+      pipelines: { 'kafka-redis': pipeline(0.2), 'rabbitmq-valkey': pipeline(0.2) },
+      exact: checkExact(zero, { redis: 10_000, valkey: 10_000 }, 10_000, 0),
+      usage,
+      drainTimeoutMs: 30_000,
+    });
+    expect(batch).toMatchObject({
+      achievedRate: 1000,
+      requests: 100,
+      errorRate: 0,
+      dropped: 0,
+      saturated: null,
+    });
+  });
+
   it('describes itself in one progress line', () => {
     expect(describeStep('[1/6] 50 msg/s', result(null))).toBe(
-      '  [1/6] 50 msg/s: accepted 50.0/s, errors 1.00 %, HTTP p50 4.0 / p99 12.0 ms; e2e Kafka → Redis p50 2 / p99 9 ms, RabbitMQ → Valkey p50 2 / p99 9 ms; ' +
+      '  [1/6] 50 msg/s: accepted 49.0/s, errors 1.01 %, HTTP p50 4.0 / p99 12.0 ms; e2e Kafka → Redis p50 2 / p99 9 ms, RabbitMQ → Valkey p50 2 / p99 9 ms; ' +
         'drained in 0.2s / never; exact ✓; machine 1.20 of 2 cores busy (0.10 not ours)',
     );
   });
@@ -221,7 +229,7 @@ describe('collectUsage', () => {
       return 'done';
     });
     expect(result).toBe('done');
-    expect(Object.keys(usage.processes).sort()).toEqual(['k6', 'self']);
+    expect(Object.keys(usage.processes).sort()).toEqual(['self', 'vegeta']);
     expect(usage.machine.cores).toBeGreaterThan(0);
   });
 });

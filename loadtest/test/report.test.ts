@@ -3,10 +3,13 @@ import { comparison, runLabel } from '../src/comparison.ts';
 import {
   type BenchReport,
   byRate,
+  cpuMicrosPerMessage,
+  knee,
   markdown,
   median,
   type PipelineStep,
   type StepResult,
+  servicesMicrosPerMessage,
   sustainedRate,
   svg,
 } from '../src/report.ts';
@@ -180,5 +183,105 @@ describe('comparison', () => {
     expect(comparison(report([step(1, 50)]), report([step(1, 60)]), ['a', 'b'])).toContain(
       'no offered rate in common',
     );
+  });
+});
+
+describe('a version-2 report', () => {
+  const usage = (edge: number, kafka: number, vegeta: number) => ({
+    'edge-api': { cpuCores: edge, rssMaxMb: 150, hwmMb: 160 },
+    kafka: { cpuCores: kafka, rssMaxMb: 600, hwmMb: 700 },
+    vegeta: { cpuCores: vegeta, rssMaxMb: 40, hwmMb: 40 },
+  });
+  const v2 = (steps: StepResult[], overrides: Partial<BenchReport['settings']> = {}): BenchReport => ({
+    ...report(steps),
+    version: 2,
+    machine: {
+      cpu: 'Test CPU',
+      cores: 2,
+      memoryGb: 8,
+      kernel: '6.1',
+      node: 'v24',
+      generator: 'vegeta v12.13.0',
+    },
+    settings: {
+      ...report(steps).settings,
+      processes: [
+        { name: 'edge-api', kind: 'service' },
+        { name: 'kafka', kind: 'server' },
+        { name: 'vegeta', kind: 'load' },
+      ],
+      path: 'single',
+      batchSize: 1,
+      serviceEnv: { KAFKA_CLIENT: 'platformatic' },
+      ...overrides,
+    },
+    references: {
+      bareHono: {
+        rate: 1000,
+        seconds: 5,
+        connections: 50,
+        requests: 5000,
+        errors: 0,
+        cpuCores: { 'bare-hono': 1 },
+      },
+      rabbitmq: { rate: 400, seconds: 5, window: 100, messages: 2000, cpuCores: { rabbitmq: 0.8 } },
+    },
+  });
+  const steps = [
+    step(1, 50, { processes: usage(0.1, 0.05, 0.01) }),
+    // 100 msg/s: one error is enough not to be "sustained" in version 2.
+    step(1, 100, { processes: usage(0.9, 0.2, 0.03), errorRate: 0.001 }),
+  ];
+
+  it('takes "sustained" strictly: a step with any error does not hold', () => {
+    expect(sustainedRate(report(steps))).toBe(100);
+    expect(sustainedRate(v2(steps))).toBe(50);
+  });
+
+  it('gives CPU per message, per process and summed, beside the rates', () => {
+    const s = steps[0] as StepResult;
+    expect(cpuMicrosPerMessage(s, 'edge-api')).toBeCloseTo(2000);
+    expect(cpuMicrosPerMessage(s, 'nobody')).toBeNull();
+    expect(servicesMicrosPerMessage(v2(steps), s)).toBeCloseTo(2000);
+    const text = markdown(v2(steps), 'c.svg');
+    expect(text).toContain('## CPU per message (µs)');
+    expect(text).toContain('| edge-api | 2000 | 9000 |');
+    expect(text).toContain('| vegeta (load) | 200 | 300 |');
+    expect(text).toContain("| **tandem's services** | 2000 | 9000 |");
+    expect(text).toContain('| **services + stack** | 3000 | 11000 |');
+  });
+
+  it('names the process that saturates at the knee, and what would move it when it is tandem’s', () => {
+    expect(knee(v2(steps))).toMatchObject({ rate: 100, sustained: false, process: 'edge-api', cores: 0.9 });
+    const text = markdown(v2(steps), 'c.svg');
+    expect(text).toContain(
+      'At the knee, 100 msg/s (the first rate not sustained), the busiest process was **edge-api**',
+    );
+    expect(text).toContain(
+      "one of tandem's own services; what would move it: fewer, larger calls to the ingest",
+    );
+    // The generator as the busiest: the run measured the generator, not tandem.
+    const generatorBound = [step(1, 50, { processes: usage(0.1, 0.05, 0.95) })];
+    expect(markdown(v2(generatorBound), 'c.svg')).toContain('the load generator itself');
+  });
+
+  it('reports the references and tandem as a share of them, by path', () => {
+    const single = markdown(v2(steps), 'c.svg');
+    expect(single).toContain(
+      "a bare Hono app (JSON parse, 202) served 1,000 req/s; tandem's sustained single-message rate is **5.0 %** of it",
+    );
+    expect(single).toContain('## References');
+    expect(single).toContain('`KAFKA_CLIENT=platformatic`');
+    expect(single).toContain('vegeta v12.13.0 open model');
+    const batch = markdown(v2(steps, { path: 'batch', batchSize: 100 }), 'c.svg');
+    expect(batch).toContain('POST /input/batch, 100 messages per request');
+    expect(batch).toContain("tandem's sustained batched rate is **12.5 %** of it");
+  });
+
+  it('leaves version-1 reports as they were: no new section', () => {
+    const text = markdown(report(steps), 'c.svg');
+    expect(text).not.toContain('CPU per message');
+    expect(text).not.toContain('## References');
+    expect(text).toContain('k6 v1.8.1');
   });
 });

@@ -5,16 +5,22 @@
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '@tandem/config';
-import { type BenchReport, type IngestTransport, ingestTransportLabel } from '../report.ts';
+import { type BenchReport, type IngestTransport, ingestTransportLabel, type LoadPath } from '../report.ts';
 
 export const usage =
-  'usage: npm run bench [-- --quick] [--rates 50,100,200] [--duration S] [--repeats N] [--warmup S] [--replicas 1|2]\n' +
-  '                     [--ingest grpc|http] [--port-base 18600] [--db 14] [--drain-timeout S] [--no-stack-up] [--out DIR] [--render FILE.json]\n' +
+  'usage: npm run bench [-- --quick] [--batch [--batch-size 100]] [--rates 50,100,200] [--duration S] [--repeats N] [--warmup S]\n' +
+  '                     [--replicas 1|2] [--ingest grpc|http] [--service-env KEY=VALUE ...] [--reference-seconds S] [--reference-connections N]\n' +
+  '                     [--port-base 18600] [--db 14] [--drain-timeout S] [--no-stack-up] [--out DIR] [--render FILE.json]\n' +
   '                     [--cpu-prof]   (a V8 CPU profile of every service; the run is named -cpuprof: the profiler slows it)\n' +
   '       npm run bench -- --compare A.json B.json   (two runs side by side)';
 
 const options = {
   quick: { type: 'boolean' },
+  batch: { type: 'boolean' },
+  'batch-size': { type: 'string', default: '100' },
+  'service-env': { type: 'string', multiple: true },
+  'reference-seconds': { type: 'string' },
+  'reference-connections': { type: 'string', default: '50' },
   rates: { type: 'string' },
   duration: { type: 'string' },
   repeats: { type: 'string' },
@@ -42,14 +48,33 @@ function parseFlags(args: readonly string[]) {
 }
 type Flags = ReturnType<typeof parseFlags>['values'];
 
-/** The ladders: `--quick` is a check that everything works (a minute or two), the full one a result to keep. */
+/**
+ * The ladders, in messages per second: `--quick` is a check that everything works (a minute or two), the full one
+ * a result to keep — 60 s steps, the length a rate must hold to count as sustained. `--batch` climbs higher: a
+ * request carries 100 messages.
+ */
 export const ladders = {
-  quick: { rates: [50, 100, 200], durationSeconds: 10, repeats: 2, warmupSeconds: 10 },
+  quick: { rates: [50, 100, 200], durationSeconds: 10, repeats: 2, warmupSeconds: 10, referenceSeconds: 5 },
   full: {
-    rates: [50, 100, 200, 300, 400, 600, 800, 1000, 1200, 1600],
-    durationSeconds: 30,
+    rates: [100, 200, 400, 800, 1200, 1600, 2000, 2500, 3000, 4000, 5000, 6000],
+    durationSeconds: 60,
     repeats: 3,
     warmupSeconds: 20,
+    referenceSeconds: 10,
+  },
+  quickBatch: {
+    rates: [500, 1000, 2000],
+    durationSeconds: 10,
+    repeats: 2,
+    warmupSeconds: 10,
+    referenceSeconds: 5,
+  },
+  fullBatch: {
+    rates: [1000, 2000, 4000, 6000, 8000, 10000, 12000, 14000, 16000, 20000],
+    durationSeconds: 60,
+    repeats: 3,
+    warmupSeconds: 20,
+    referenceSeconds: 10,
   },
 } as const;
 
@@ -65,6 +90,15 @@ export interface BenchPlan {
   replicas: 1 | 2;
   /** How the edge reaches the ingest. */
   ingest: IngestTransport;
+  /** The endpoint the ladder drives, and messages per request (1 for POST /input). */
+  path: LoadPath;
+  batchSize: number;
+  /** `--service-env`: extra variables for every service (e.g. another Kafka client, the edge's coalescing). */
+  serviceEnv: Record<string, string>;
+  /** Seconds of each reference measurement (the bare Hono app, RabbitMQ alone); 0: none. */
+  referenceSeconds: number;
+  /** Closed-loop connections against the bare Hono app. */
+  referenceConnections: number;
   /** The system's first port (the launcher counts up from it). */
   portBase: number;
   /** The Redis/Valkey database of the run. */
@@ -80,7 +114,7 @@ export interface BenchPlan {
   stamp: string;
   /** The reports are `<outBase>.json`, `.md` and `.svg`. */
   outBase: string;
-  /** The run's logs, k6 summaries and CPU profiles: always under the git-ignored bench/results/tmp/. */
+  /** The run's logs, the generator's request files and CPU profiles: always under the git-ignored bench/results/tmp/. */
   workDir: string;
 }
 
@@ -113,12 +147,41 @@ export function parseBenchArgs(args: readonly string[], now = new Date()): Bench
   return { kind: 'run', plan: benchPlan(flags, now) };
 }
 
+/** `KEY=VALUE` pairs of `--service-env`; a key is an environment variable's name. */
+export function parseServiceEnv(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(pair);
+    if (!match) throw new UsageError(`--service-env takes KEY=VALUE, not ${JSON.stringify(pair)}`);
+    env[match[1] as string] = match[2] as string;
+  }
+  return env;
+}
+
 function benchPlan(flags: Flags, startedAt: Date): BenchPlan {
-  const ladder = flags.quick ? ladders.quick : ladders.full;
+  const path: LoadPath = flags.batch ? 'batch' : 'single';
+  const ladder =
+    path === 'batch'
+      ? flags.quick
+        ? ladders.quickBatch
+        : ladders.fullBatch
+      : flags.quick
+        ? ladders.quick
+        : ladders.full;
   const rates = flags.rates ? flags.rates.split(',').map(Number) : [...ladder.rates];
   const durationSeconds = Number(flags.duration ?? ladder.durationSeconds);
   const repeats = Number(flags.repeats ?? ladder.repeats);
   const warmupSeconds = Number(flags.warmup ?? ladder.warmupSeconds);
+  const batchSize = path === 'batch' ? Number(flags['batch-size']) : 1;
+  const referenceSeconds = Number(flags['reference-seconds'] ?? ladder.referenceSeconds);
+  const referenceConnections = Number(flags['reference-connections']);
+  if (!(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 1000)) {
+    throw new UsageError('--batch-size must be a whole number from 1 to 1000 (the edge takes up to 1000)');
+  }
+  if (!(referenceSeconds >= 0) || !(Number.isInteger(referenceConnections) && referenceConnections >= 1)) {
+    throw new UsageError('--reference-seconds must be ≥ 0 (0: no references), --reference-connections ≥ 1');
+  }
+  const serviceEnv = parseServiceEnv(flags['service-env'] ?? []);
   const replicas = flags.replicas === '2' ? 2 : 1;
   const ingest = flags.ingest as IngestTransport;
   if (!Object.hasOwn(ingestTransportLabel, ingest)) {
@@ -138,7 +201,7 @@ function benchPlan(flags: Flags, startedAt: Date): BenchPlan {
     .replace(/\.\d+Z$/, 'Z')
     .replace(/:/g, '-');
   // A quick run is a check, not a result to keep: it goes under the git-ignored tmp/ unless --out says otherwise.
-  const name = `${stamp}${mode === 'quick' ? '-quick' : ''}${replicas === 2 ? '-replicas2' : ''}${ingest === 'http' ? '-http' : ''}${cpuProfile ? '-cpuprof' : ''}`;
+  const name = `${stamp}${mode === 'quick' ? '-quick' : ''}${path === 'batch' ? '-batch' : ''}${replicas === 2 ? '-replicas2' : ''}${ingest === 'http' ? '-http' : ''}${cpuProfile ? '-cpuprof' : ''}`;
   const outBase = join(flags.out ?? (mode === 'quick' ? join(resultsDir, 'tmp') : resultsDir), name);
   return {
     mode,
@@ -148,6 +211,11 @@ function benchPlan(flags: Flags, startedAt: Date): BenchPlan {
     warmupSeconds,
     replicas,
     ingest,
+    path,
+    batchSize,
+    serviceEnv,
+    referenceSeconds,
+    referenceConnections,
     portBase: Number(flags['port-base']),
     db: Number(flags.db),
     drainTimeoutMs: Number(flags['drain-timeout']) * 1000,
@@ -165,6 +233,10 @@ export const totalSteps = (plan: BenchPlan) => plan.rates.length * plan.repeats;
 
 /** The run in one line, with a rough estimate of how long it takes. */
 export function describePlan(plan: BenchPlan): string {
-  const estimate = Math.round(20 + plan.warmupSeconds + totalSteps(plan) * (plan.durationSeconds + 4));
-  return `${plan.mode}: ${plan.rates.join(', ')} msg/s × ${plan.durationSeconds}s, ${plan.repeats} repeat(s), ${plan.replicas} replica(s), edge → ingest over ${ingestTransportLabel[plan.ingest]}; about ${Math.ceil(estimate / 60)} min.`;
+  const estimate = Math.round(
+    20 + plan.warmupSeconds + totalSteps(plan) * (plan.durationSeconds + 4) + 2 * plan.referenceSeconds,
+  );
+  const load = plan.path === 'batch' ? `POST /input/batch (${plan.batchSize} per request)` : 'POST /input';
+  const env = Object.entries(plan.serviceEnv).map(([k, v]) => `${k}=${v}`);
+  return `${plan.mode}: ${load} at ${plan.rates.join(', ')} msg/s × ${plan.durationSeconds}s, ${plan.repeats} repeat(s), ${plan.replicas} replica(s), edge → ingest over ${ingestTransportLabel[plan.ingest]}${env.length ? `, services with ${env.join(' ')}` : ''}${plan.referenceSeconds > 0 ? `; then the references, ${plan.referenceSeconds}s each` : ''}; about ${Math.ceil(estimate / 60)} min.`;
 }

@@ -1,46 +1,59 @@
 /**
  * A bench run, given its plan and a started system: the warm-up, then the ladder (every rate, `repeats` times,
- * a repeat stopping at the first rate that saturates), then whether the two stores agree, as one report.
+ * a repeat stopping at the first rate that saturates), whether the two stores agree, then the references (a bare
+ * Hono app, RabbitMQ alone), as one report.
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, release, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { projectRoot } from '@tandem/config';
 import type { LocalStack } from '@tandem/stack';
 import type { System } from '@tandem/system';
-import { k6Version } from '../k6.ts';
 import { findDescendant, type Target } from '../procstat.ts';
-import type { BenchReport, StepResult } from '../report.ts';
+import type { BenchReport, References, StepResult } from '../report.ts';
 import type { Stores } from '../stores.ts';
+import { vegetaVersion } from '../vegeta.ts';
+import { writeVegetaTargets } from './bodies.ts';
 import { type BenchPlan, totalSteps } from './plan.ts';
+import { measureReferences } from './references.ts';
 import { say } from './say.ts';
 import { type StepContext, type StepPlan, step } from './step.ts';
 
-/** What the run measures, started by the caller: the system, its stores, the local stack, and the k6 to drive. */
+/** What the run measures, started by the caller: the system, its stores, the local stack, and the generator. */
 export interface BenchSystem {
   system: System;
   stores: Stores;
   stack: Pick<LocalStack, 'pids'>;
-  k6: string;
+  vegeta: string;
 }
 
 type MeasuredProcess = Target & { kind: 'service' | 'server' };
 
 export async function runBench(
   plan: BenchPlan,
-  { system, stores, stack, k6 }: BenchSystem,
+  { system, stores, stack, vegeta }: BenchSystem,
 ): Promise<BenchReport> {
   const targets: MeasuredProcess[] = [
     ...system.processes().map((p) => ({ name: p.name, pid: p.pid, kind: 'service' as const })),
     ...stackServers(stack).map((t) => ({ ...t, kind: 'server' as const })),
   ];
   const notes = settingNotes(plan);
+  // Distinct requests to cycle through: enough that the messages vary like real traffic (a batch is 100 already).
+  const targetsFile = writeVegetaTargets(join(plan.workDir, 'ladder.targets'), {
+    path: plan.path,
+    batchSize: plan.batchSize,
+    edgeUrls: system.edgeUrls,
+    count: plan.path === 'batch' ? 200 : 2000,
+    seed: plan.startedAt.getTime() % 2 ** 31,
+  });
   const context: StepContext = {
     system,
     stores,
     targets,
-    k6,
+    vegeta,
+    targetsFile,
+    batchSize: plan.batchSize,
     workDir: plan.workDir,
-    stamp: plan.stamp,
     totalSteps: totalSteps(plan),
     drainTimeoutMs: plan.drainTimeoutMs,
   };
@@ -54,7 +67,21 @@ export async function runBench(
   }
   const steps = await climb(plan, (stepPlan) => step(context, stepPlan));
   notes.push(await agreementNote(stores));
-  return report(plan, { steps, notes, targets, k6 });
+  let references: References | undefined;
+  if (plan.referenceSeconds > 0) {
+    say(`references: a bare Hono app, then RabbitMQ alone, ${plan.referenceSeconds}s each`);
+    references = await measureReferences({
+      vegeta,
+      workDir: plan.workDir,
+      seconds: plan.referenceSeconds,
+      connections: plan.referenceConnections,
+      rabbitmqUrl: system.env.RABBITMQ_URL as string,
+      rabbitmqPid: targets.find((t) => t.name === 'rabbitmq')?.pid,
+      window: 100,
+      say,
+    });
+  }
+  return report(plan, { steps, notes, targets, vegeta, references });
 }
 
 /**
@@ -89,7 +116,7 @@ export function settingNotes(plan: Pick<BenchPlan, 'replicas' | 'ingest'>): stri
   const notes: string[] = [];
   if (plan.replicas === 2) {
     notes.push(
-      'Two edges (k6 alternates between them, as a load balancer would) and two ingests (each edge spreads its gRPC calls over both with round_robin, through an `ipv4:` target listing both), all on the same cores.',
+      'Two edges (the generator alternates between them, as a load balancer would) and two ingests (each edge spreads its gRPC calls over both with round_robin, through an `ipv4:` target listing both), all on the same cores.',
     );
   }
   if (plan.ingest === 'http') {
@@ -113,12 +140,18 @@ async function agreementNote(stores: Stores): Promise<string> {
 
 function report(
   plan: BenchPlan,
-  run: { steps: StepResult[]; notes: string[]; targets: readonly MeasuredProcess[]; k6: string },
+  run: {
+    steps: StepResult[];
+    notes: string[];
+    targets: readonly MeasuredProcess[];
+    vegeta: string;
+    references: References | undefined;
+  },
 ): BenchReport {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   return {
     tool: 'tandem bench',
-    version: 1,
+    version: 2,
     mode: plan.mode,
     startedAt: plan.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
@@ -129,7 +162,7 @@ function report(
       memoryGb: totalmem() / 2 ** 30,
       kernel: release(),
       node: process.version,
-      k6: k6Version(run.k6),
+      generator: vegetaVersion(run.vegeta),
     },
     settings: {
       rates: plan.rates,
@@ -140,11 +173,15 @@ function report(
       ingest: plan.ingest,
       processes: [
         ...run.targets.map(({ name, kind }) => ({ name, kind })),
-        { name: 'k6', kind: 'load' as const },
+        { name: 'vegeta', kind: 'load' as const },
       ],
+      path: plan.path,
+      batchSize: plan.batchSize,
+      serviceEnv: plan.serviceEnv,
     },
     steps: run.steps,
     notes: run.notes,
+    ...(run.references ? { references: run.references } : {}),
   };
 }
 

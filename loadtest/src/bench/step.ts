@@ -2,8 +2,8 @@
  * One step of the ladder: one rate held for some seconds, and what it did to each pipeline. In order:
  *
  * 1. measureBefore: both consumers' latency histograms restarted, both stores' totals read;
- * 2. runLoad: k6 at the rate (open model), with collectUsage sampling every process's CPU and memory meanwhile,
- *    and watchBacklog reading each consumer's backlog every second;
+ * 2. runLoad: vegeta at the rate (open model), with collectUsage sampling every process's CPU and memory
+ *    meanwhile (vegeta's own too), and watchBacklog reading each consumer's backlog every second;
  * 3. waitForDrain: until each store has counted every accepted message (or the drain timeout);
  * 4. measureAfter: a moment's settling, the stores' totals and the histograms again;
  * 5. checkExact, pipelineStep, saturation and stepResult: the numbers, by pure functions of what was measured.
@@ -13,7 +13,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LatencySnapshot } from '@tandem/consumer';
 import type { ServiceName, System } from '@tandem/system';
 import { consumerBacklog, takeLatency } from '../consumers.ts';
-import { type K6Run, type K6Summary, runK6, stat } from '../k6.ts';
 import { type Target, UsageSampler } from '../procstat.ts';
 import {
   type PipelineName,
@@ -23,19 +22,22 @@ import {
   type StepResult,
 } from '../report.ts';
 import type { StoreName, Stores } from '../stores.ts';
+import { type AttackResult, attack, unresolvedRequests } from '../vegeta.ts';
 import { say } from './say.ts';
 
 /** What every step of a run shares. */
 export interface StepContext {
   system: System;
   stores: Stores;
-  /** The processes measured (k6 is added to each step as it starts). */
+  /** The processes measured (the generator is added to each step as it starts). */
   targets: readonly Target[];
-  k6: string;
-  /** Where k6 writes each step's summary. */
+  vegeta: string;
+  /** The requests vegeta cycles through (bench/bodies.ts). */
+  targetsFile: string;
+  /** Messages per request: 1 for POST /input. */
+  batchSize: number;
+  /** Where vegeta writes each step's results (removed once read). */
   workDir: string;
-  /** The run's stamp, part of each k6 run's id. */
-  stamp: string;
   totalSteps: number;
   drainTimeoutMs: number;
 }
@@ -73,7 +75,7 @@ export async function step(context: StepContext, plan: StepPlan): Promise<StepRe
       ),
   );
   say(`${tag}: ${plan.seconds}s of open-model load`);
-  let load: { result: K6Run; usage: Usage };
+  let load: { result: AttackResult; usage: Usage };
   try {
     load = await collectUsage(context.targets, (onStart) => runLoad(context, plan, onStart));
   } finally {
@@ -81,10 +83,11 @@ export async function step(context: StepContext, plan: StepPlan): Promise<StepRe
   }
   const loadEnded = Date.now();
   const atEnd = await stores.totals();
-  const { summary } = load.result;
-  if (!summary) throw new Error(`k6 wrote no summary (exit ${load.result.code}); see ${context.workDir}`);
-  const accepted = summary.tandem.idsAccepted;
-  const unresolved = summary.tandem.idsUnresolved;
+  const summary = load.result;
+  // Every 202 is `batchSize` new messages (the edge gave them their ids); an answer that never came, or a 5xx,
+  // may or may not have published its messages: each is then counted once or not at all.
+  const accepted = (summary.statusCodes['202'] ?? 0) * context.batchSize;
+  const unresolved = unresolvedRequests(summary) * context.batchSize;
 
   const drained = await waitForDrain({
     totals: () => stores.totals(),
@@ -116,6 +119,7 @@ export async function step(context: StepContext, plan: StepPlan): Promise<StepRe
   const result = stepResult({
     plan,
     summary,
+    batchSize: context.batchSize,
     pipelines,
     exact,
     usage: load.usage,
@@ -134,42 +138,32 @@ async function measureBefore({ system, stores }: StepContext): Promise<Totals> {
 }
 
 /**
- * Runs `load` while sampling every target's CPU and memory; `onStart` adds the load's own process (k6) as soon as
- * it runs.
+ * Runs `load` while sampling every target's CPU and memory; `onStart` adds the load's own process (the
+ * generator, named `loadName`) as soon as it runs.
  */
 export async function collectUsage<T>(
   targets: readonly Target[],
   load: (onStart: (pid: number) => void) => Promise<T>,
+  loadName = 'vegeta',
 ): Promise<{ result: T; usage: Usage }> {
   const sampler = new UsageSampler(targets);
   sampler.start();
-  const result = await load((pid) => sampler.addReapedChild({ name: 'k6', pid }));
+  const result = await load((pid) => sampler.addReapedChild({ name: loadName, pid }));
   return { result, usage: sampler.stop() };
 }
 
-/** k6's steady scenario at the step's rate: one message per request, each id sent once. */
-function runLoad(context: StepContext, plan: StepPlan, onStart: (pid: number) => void): Promise<K6Run> {
-  return runK6({
-    k6: context.k6,
-    scenario: 'steady',
-    env: {
-      BASE_URL: context.system.edgeUrls.join(','),
-      RUN_ID: `bench${context.stamp.replace(/\D/g, '').slice(2, 14)}r${plan.repeat}s${plan.rate}`,
-      RATE: String(plan.rate),
-      DURATION: `${plan.seconds}s`,
-      // A VU is busy for one request's time: enough of them for latencies up to ~1 s before k6 drops arrivals,
-      // and most allocated up front (a VU started mid-step takes long enough to make k6 drop a few arrivals).
-      PRE_VUS: String(Math.max(20, Math.ceil(plan.rate / 4))),
-      MAX_VUS: String(Math.max(50, plan.rate)),
-      // One message per request, each id sent once: offered rate = message rate.
-      RETRY_SHARE: '0',
-      INVALID_SHARE: '0',
-      NO_ID_SHARE: '0',
-      MAX_RETRIES: '0',
-    },
-    summaryFile: join(context.workDir, `k6-${plan.repeat}-${plan.rate}.json`),
-    args: ['--no-thresholds'],
-    output: 'quiet',
+/** vegeta at the step's rate (messages/s, so rate / batchSize requests/s), each request a new message or batch. */
+function runLoad(
+  context: StepContext,
+  plan: StepPlan,
+  onStart: (pid: number) => void,
+): Promise<AttackResult> {
+  return attack({
+    vegeta: context.vegeta,
+    targetsFile: context.targetsFile,
+    resultsFile: join(context.workDir, `vegeta-${plan.repeat}-${plan.rate}.bin`),
+    rate: plan.rate / context.batchSize,
+    seconds: plan.seconds,
     onStart,
   });
 }
@@ -249,7 +243,7 @@ export async function waitForDrain(options: {
 }
 
 /**
- * After the drain: messages whose answer k6 never saw (unresolved) may still land, and a double count would show
+ * After the drain: messages whose answer the generator never saw (unresolved) may still land, and a double count would show
  * now, so it settles for a moment more; then the stores' totals and both histograms (which restarts them).
  */
 async function measureAfter(
@@ -290,7 +284,7 @@ export function checkExact(
 /** One pipeline's part of a step. */
 export function pipelineStep(measured: {
   latency: LatencySnapshot;
-  /** The backlog values read while k6 ran. */
+  /** The backlog values read while the load ran. */
   backlog: readonly number[];
   countedPerSecond: number;
   drainSeconds: number | null;
@@ -334,32 +328,28 @@ export function saturation(
 /** The step's result, as the report keeps it. */
 export function stepResult(parts: {
   plan: StepPlan;
-  summary: K6Summary;
+  summary: AttackResult;
+  /** Messages per request. */
+  batchSize: number;
   pipelines: Record<PipelineName, PipelineStep>;
   exact: StepResult['exact'];
   usage: Usage;
   drainTimeoutMs: number;
 }): StepResult {
-  const { plan, summary, pipelines } = parts;
-  const achievedRate = stat(summary, 'ids_accepted', 'count') / plan.seconds;
-  const errorRate = stat(summary, 'http_req_failed', 'rate');
-  const duration = 'http_req_duration{kind:first}';
+  const { plan, summary, pipelines, batchSize } = parts;
+  const answered202 = summary.statusCodes['202'] ?? 0;
+  const achievedRate = (answered202 * batchSize) / plan.seconds;
+  const errorRate = summary.requests > 0 ? (summary.requests - answered202) / summary.requests : 0;
+  const offeredRequests = Math.round((plan.rate / batchSize) * plan.seconds);
   return {
     repeat: plan.repeat,
     rate: plan.rate,
     durationSeconds: plan.seconds,
     achievedRate,
-    requests: stat(summary, 'http_reqs', 'count'),
+    requests: summary.requests,
     errorRate,
-    dropped: stat(summary, 'dropped_iterations', 'count'),
-    http: {
-      mean: stat(summary, duration, 'avg'),
-      p50: stat(summary, duration, 'med'),
-      p90: stat(summary, duration, 'p(90)'),
-      p95: stat(summary, duration, 'p(95)'),
-      p99: stat(summary, duration, 'p(99)'),
-      max: stat(summary, duration, 'max'),
-    },
+    dropped: Math.max(0, offeredRequests - summary.requests),
+    http: { ...summary.latencyMs },
     pipelines,
     exact: parts.exact,
     processes: parts.usage.processes,

@@ -1,0 +1,160 @@
+/**
+ * The bench's load: the bodies it sends, vegeta driving them (open model and closed loop) against the real bare
+ * Hono app, and the RabbitMQ reference against the local stack's RabbitMQ.
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadStackEnv } from '@tandem/config';
+import { parseMessageInput } from '@tandem/message';
+import amqp from 'amqplib';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { requestBodies, vegetaTargets, writeVegetaTargets } from '../src/bench/bodies.ts';
+import { startBareHono } from '../src/bench/references.ts';
+import { rabbitPublishRate } from '../src/reference/rabbitmq-publish.ts';
+import { attack, parseReport, rateArgument, unresolvedRequests } from '../src/vegeta.ts';
+
+describe('the bodies', () => {
+  it('are valid, varied messages without ids (the edge gives each a new one)', () => {
+    const bodies = requestBodies({ path: 'single', batchSize: 1, count: 300, seed: 7 });
+    const messages = bodies.map((b) => JSON.parse(b) as Record<string, unknown>);
+    for (const message of messages) {
+      expect(parseMessageInput(message).ok).toBe(true);
+      expect(message).not.toHaveProperty('id');
+    }
+    expect(new Set(messages.map((m) => m.country)).size).toBeGreaterThan(8);
+    expect(new Set(messages.map((m) => String(m.weather).toLowerCase())).size).toBeGreaterThan(4);
+    // The seed makes them reproducible.
+    expect(requestBodies({ path: 'single', batchSize: 1, count: 300, seed: 7 })).toEqual(bodies);
+  });
+
+  it('are arrays of batchSize valid messages on the batch path', () => {
+    const bodies = requestBodies({ path: 'batch', batchSize: 100, count: 3, seed: 7 });
+    for (const body of bodies) {
+      const batch = JSON.parse(body) as unknown[];
+      expect(batch).toHaveLength(100);
+      expect(batch.every((m) => parseMessageInput(m).ok)).toBe(true);
+    }
+  });
+
+  it("become vegeta's JSON targets, rotating over the edges", () => {
+    const lines = vegetaTargets({
+      path: 'batch',
+      batchSize: 2,
+      count: 3,
+      seed: 1,
+      edgeUrls: ['http://a:1', 'http://b:2'],
+    })
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { method: string; url: string; body: string; header: object });
+    expect(lines.map((t) => t.url)).toEqual([
+      'http://a:1/input/batch',
+      'http://b:2/input/batch',
+      'http://a:1/input/batch',
+    ]);
+    expect(lines[0]?.method).toBe('POST');
+    expect(lines[0]?.header).toEqual({ 'Content-Type': ['application/json'] });
+    expect(JSON.parse(Buffer.from(lines[0]?.body ?? '', 'base64').toString('utf8'))).toHaveLength(2);
+  });
+});
+
+describe('vegeta', () => {
+  it('takes whole rates per second and fractions (a slow batch ladder) per 1000 s', () => {
+    expect(rateArgument(400)).toBe('400/1s');
+    expect(rateArgument(0.5)).toBe('500/1000s');
+  });
+
+  it("reads vegeta's JSON report, latencies in ms; no answer or a 5xx leaves a message unresolved", () => {
+    const result = parseReport(
+      JSON.stringify({
+        latencies: { mean: 2e6, '50th': 1e6, '90th': 3e6, '95th': 4e6, '99th': 5e6, max: 9e6 },
+        duration: 1e9,
+        wait: 2e8,
+        requests: 10,
+        rate: 10,
+        status_codes: { '202': 7, '0': 1, '503': 1, '429': 1 },
+        errors: null,
+      }),
+    );
+    expect(result).toMatchObject({
+      requests: 10,
+      sentRate: 10,
+      latencyMs: { mean: 2, p50: 1, p90: 3, p95: 4, p99: 5, max: 9 },
+      seconds: 1.2,
+      errors: [],
+    });
+    expect(unresolvedRequests(result)).toBe(2);
+  });
+
+  describe('against the real bare Hono app', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-vegeta-'));
+    let app: Awaited<ReturnType<typeof startBareHono>>;
+    let targetsFile: string;
+    beforeAll(async () => {
+      app = await startBareHono();
+      targetsFile = writeVegetaTargets(join(dir, 'targets'), {
+        path: 'single',
+        batchSize: 1,
+        count: 10,
+        seed: 3,
+        edgeUrls: [app.url],
+      });
+    });
+    afterAll(async () => {
+      await app?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('sends exactly rate × seconds requests in the open model, each answered 202', async () => {
+      let pid = 0;
+      const result = await attack({
+        vegeta: inject('vegeta'),
+        targetsFile,
+        resultsFile: join(dir, 'open.bin'),
+        rate: 50,
+        seconds: 2,
+        onStart: (p) => {
+          pid = p;
+        },
+      });
+      expect(pid).toBeGreaterThan(0);
+      expect(result.requests).toBe(100);
+      expect(result.statusCodes).toEqual({ '202': 100 });
+      expect(result.latencyMs.p50).toBeGreaterThan(0);
+    });
+
+    it('keeps its workers busy in a closed loop', async () => {
+      const result = await attack({
+        vegeta: inject('vegeta'),
+        targetsFile,
+        resultsFile: join(dir, 'closed.bin'),
+        workers: 4,
+        seconds: 1,
+      });
+      expect(result.requests).toBeGreaterThan(50);
+      expect(result.statusCodes['202']).toBe(result.requests);
+    });
+  });
+});
+
+describe('the RabbitMQ reference', () => {
+  it('publishes confirmed, persistent messages to a quorum queue of its own, and removes it', async () => {
+    loadStackEnv();
+    const url = process.env.RABBITMQ_URL as string;
+    const result = await rabbitPublishRate({ url, seconds: 1, window: 20 });
+    expect(result.messages).toBeGreaterThan(0);
+    expect(result.messages % 20).toBe(0);
+    expect(result.rate).toBeCloseTo(result.messages / result.seconds);
+    expect(result.queue).toMatch(/^tandem-bench-ref-[0-9a-f]{8}$/);
+    const connection = await amqp.connect(url);
+    try {
+      const channel = await connection.createChannel();
+      channel.on('error', () => {});
+      await expect(channel.checkQueue(result.queue)).rejects.toThrow(/NOT_FOUND/);
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+  });
+});
