@@ -18,13 +18,14 @@
  *   503 ingest_unavailable, ingest_timeout, not_ready (Retry-After) · 500 internal (a bug, never bad input)
  */
 
+import type { IncomingMessage } from 'node:http';
 import { isValidId, MAX_ID_LENGTH, newMessageId, parseMessageInput } from '@tandem/message';
 import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { apiKeyAuth } from './auth.ts';
-import { readJsonBody } from './body.ts';
+import { type BodySource, headerOf, readJsonBody } from './body.ts';
 import { ApiError, errorResponse } from './errors.ts';
 import { IngestError, type IngestGateway, type IngestMessage } from './ingest-gateway/contract.ts';
 import { createMetrics, requestMetrics } from './metrics.ts';
@@ -80,8 +81,19 @@ export interface AppOptions {
   trustedProxies?: number;
 }
 
-/** What the app's middleware hands on to its routes. */
-export type EdgeEnv = { Variables: { apiKeyIndex?: number } };
+/**
+ * What the app's middleware hands on to its routes, and what the server binds: under @hono/node-server, Node's
+ * request (`incoming`), read directly where the web layer would cost more (body.ts); absent under `app.request`.
+ */
+export type EdgeEnv = {
+  Variables: { apiKeyIndex?: number };
+  Bindings: { incoming?: IncomingMessage } | undefined;
+};
+
+/** Node's request when the server gave it, else the web Request. */
+function source(c: Context<EdgeEnv>): BodySource {
+  return c.env?.incoming ?? c.req.raw;
+}
 
 /** The routes and their methods; any other method on these paths is a 405, any other path a 404. */
 const ROUTES: Readonly<Record<string, readonly string[]>> = {
@@ -169,8 +181,9 @@ export function createApp(options: AppOptions): Hono<EdgeEnv> {
   }
 
   app.post('/input', async (c) => {
-    const body = await readJsonBody(c.req.raw, { maxBytes: settings.maxBodyBytes });
-    const headerId = idempotencyKey(c.req.header('idempotency-key'));
+    const from = source(c);
+    const body = await readJsonBody(from, { maxBytes: settings.maxBodyBytes });
+    const headerId = idempotencyKey(headerOf(from, 'idempotency-key') ?? undefined);
     const parsed = parseMessageInput(body);
     if (!parsed.ok)
       throw new ApiError(400, 'invalid_message', 'the message is invalid', { details: parsed.issues });
@@ -192,8 +205,9 @@ export function createApp(options: AppOptions): Hono<EdgeEnv> {
   });
 
   app.post('/input/batch', async (c) => {
-    const body = await readJsonBody(c.req.raw, { maxBytes: settings.maxBatchBodyBytes });
-    if (c.req.header('idempotency-key') !== undefined) {
+    const from = source(c);
+    const body = await readJsonBody(from, { maxBytes: settings.maxBatchBodyBytes });
+    if (headerOf(from, 'idempotency-key') !== null) {
       throw new ApiError(
         400,
         'idempotency_key_not_supported',
