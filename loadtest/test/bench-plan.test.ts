@@ -132,7 +132,7 @@ describe('the plan', () => {
 
   it('describes itself in one line, with an estimate', () => {
     expect(describePlan(plan('--quick'))).toBe(
-      'quick: POST /input at 50, 100, 200 msg/s × 10s, 2 repeat(s), 1 replica(s), edge → ingest over gRPC; then the references, 5s each; about 3 min.',
+      'quick: POST /input at 50, 100, 200 msg/s × 10s, 2 repeat(s), 1 replica(s), edge → ingest over gRPC; then the references, 3s each; about 2 min.',
     );
     expect(
       describePlan(plan('--quick', '--batch', '--reference-seconds', '0', '--service-env', 'KAFKA_CLIENT=x')),
@@ -179,7 +179,7 @@ describe('--service-env and the references', () => {
   });
 
   it('measures the references for --reference-seconds (0: not at all) with --reference-connections', () => {
-    expect(plan('--quick')).toMatchObject({ referenceSeconds: 5, referenceConnections: 50 });
+    expect(plan('--quick')).toMatchObject({ referenceSeconds: 3, referenceConnections: 50 });
     expect(plan('--reference-seconds', '0', '--reference-connections', '8')).toMatchObject({
       referenceSeconds: 0,
       referenceConnections: 8,

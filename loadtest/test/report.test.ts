@@ -276,6 +276,9 @@ describe('a version-2 report', () => {
     const batch = markdown(v2(steps, { path: 'batch', batchSize: 100 }), 'c.svg');
     expect(batch).toContain('POST /input/batch, 100 messages per request');
     expect(batch).toContain("tandem's sustained batched rate is **12.5 %** of it");
+    // Every rate held: the ladder did not reach tandem's limit, so the share is a lower bound.
+    const held = [step(1, 50, { processes: usage(0.1, 0.05, 0.01) })];
+    expect(markdown(v2(held), 'c.svg')).toContain('single-message rate is at least **5.0 %** of it');
   });
 
   it('leaves version-1 reports as they were: no new section', () => {

@@ -54,7 +54,7 @@ type Flags = ReturnType<typeof parseFlags>['values'];
  * request carries 100 messages.
  */
 export const ladders = {
-  quick: { rates: [50, 100, 200], durationSeconds: 10, repeats: 2, warmupSeconds: 10, referenceSeconds: 5 },
+  quick: { rates: [50, 100, 200], durationSeconds: 10, repeats: 2, warmupSeconds: 10, referenceSeconds: 3 },
   full: {
     rates: [100, 200, 400, 800, 1200, 1600, 2000, 2500, 3000, 4000, 5000, 6000],
     durationSeconds: 60,
