@@ -18,18 +18,19 @@ import {
   platformaticBaseOptions,
 } from './client.ts';
 
-interface Pending {
-  delivery: Delivery;
-  offset: bigint;
-  leaderEpoch: number;
-}
-
-/** One assigned partition: what the stream handed over and the handler has not finished yet, in order. */
+/**
+ * One assigned partition: what the stream handed over and the handler has not finished yet, in order. Parallel
+ * arrays rather than an object per record: this runs for every record.
+ */
 interface Lane {
   partition: number;
-  queue: Pending[];
-  /** One past the last offset taken into the queue: what the stream hands over again below it is skipped. */
-  next: bigint | undefined;
+  /** `topic/partition`: Delivery.stream. */
+  stream: string;
+  queue: Delivery[];
+  offsets: bigint[];
+  leaderEpochs: number[];
+  /** The last offset taken into the queue: what the stream hands over again up to it is skipped. */
+  last: bigint;
   running: boolean;
   /** The pause before the next attempt after a rejection (ms); reset by a success. */
   delayMs: number;
@@ -46,9 +47,9 @@ interface Lane {
  * A rejection keeps the chunk at the head of its lane and hands it over again after retryDelayMs (doubling up to
  * 5 s), for as long as it takes: the rejected records and everything after them in that partition come again, in
  * order — what re-reading from the committed offset gives the kafkajs adapter, without a fetch. Meanwhile the lane
- * keeps what the stream hands over for that partition, and the stream is paused once the lanes hold
- * maxBatch × partitionsConcurrently records (and resumed below half of that): bounded memory, back-pressure to
- * the broker. The library heartbeats on its own connection, between and during handler calls alike.
+ * keeps what the stream hands over for that partition, and once the lanes hold maxBatch × partitionsConcurrently
+ * records no new fetch is made (the stream is paused, and resumed below half of that): bounded memory — the lanes
+ * plus one fetch response — and back-pressure to the broker. The library heartbeats on its own connection, between and during handler calls alike.
  *
  * A rebalance drops the lanes of the partitions this member lost (their records go to the new owner from the
  * committed offset); a chunk in flight for one finishes but is not marked handled. The library re-reads kept
@@ -154,7 +155,7 @@ export async function createPlatformaticKafkaSubscriber(
     while (state === 'running' && lanes.get(lane.partition) === lane && lane.queue.length > 0) {
       const chunk = lane.queue.slice(0, maxBatch);
       try {
-        await (handler as BatchHandler)(chunk.map((pending) => pending.delivery));
+        await (handler as BatchHandler)(chunk);
       } catch (error) {
         logger.debug(
           { groupId, topic, partition: lane.partition, err: error, retryInMs: lane.delayMs },
@@ -171,10 +172,14 @@ export async function createPlatformaticKafkaSubscriber(
       lane.delayMs = firstDelayMs;
       // A rebalance took the partition away meanwhile: its new owner reads it from the committed offset.
       if (lanes.get(lane.partition) !== lane) return;
-      lane.queue.splice(0, chunk.length);
-      taken(chunk.length);
-      const last = chunk.at(-1) as Pending;
-      handled.set(lane.partition, { offset: last.offset + 1n, leaderEpoch: last.leaderEpoch });
+      const count = chunk.length;
+      const offset = (lane.offsets[count - 1] as bigint) + 1n;
+      const leaderEpoch = lane.leaderEpochs[count - 1] as number;
+      lane.queue.splice(0, count);
+      lane.offsets.splice(0, count);
+      lane.leaderEpochs.splice(0, count);
+      taken(count);
+      handled.set(lane.partition, { offset, leaderEpoch });
     }
   }
 
@@ -194,8 +199,11 @@ export async function createPlatformaticKafkaSubscriber(
     if (!lane) {
       lane = {
         partition: message.partition,
+        stream: `${message.topic}/${message.partition}`,
         queue: [],
-        next: undefined,
+        offsets: [],
+        leaderEpochs: [],
+        last: -1n,
         running: false,
         delayMs: firstDelayMs,
       };
@@ -203,21 +211,27 @@ export async function createPlatformaticKafkaSubscriber(
     }
     // After a rejoin or a new stream the library reads again from the committed offset: what is queued already
     // (or handled since) is not handed over twice.
-    if (lane.next !== undefined && message.offset < lane.next) return;
-    lane.next = message.offset + 1n;
+    if (message.offset <= lane.last) return;
+    lane.last = message.offset;
     lane.queue.push({
-      delivery: {
-        id: message.key?.toString('utf8'),
-        payload: message.value ?? Buffer.alloc(0),
-        stream: `${message.topic}/${message.partition}`,
-      },
-      offset: message.offset,
-      leaderEpoch: message.leaderEpoch,
+      id: message.key?.toString('utf8'),
+      payload: message.value ?? Buffer.alloc(0),
+      stream: lane.stream,
     });
+    lane.offsets.push(message.offset);
+    lane.leaderEpochs.push(message.leaderEpoch);
     queued += 1;
-    if (!paused && queued >= pauseAt) {
+    if (!paused && queued >= pauseAt && stream) {
       paused = true;
-      stream?.pause();
+      // Paused, the library fetches nothing more; the rest of the response it is pushing lands in the stream's
+      // buffer, ordered partition by partition. Taken into the lanes right after (read() in paused mode emits
+      // 'data' and fetches nothing), so that every partition of the response is handled at once: the bound is
+      // the lanes plus one fetch response (maxBytes), as with kafkajs.
+      const paused_ = stream;
+      paused_.pause();
+      setImmediate(() => {
+        while (paused && stream === paused_ && paused_.read() !== null) {}
+      });
     }
     // Gathers what one fetch response pushes (synchronously) into the lane before the handler sees it.
     if (!lane.running && lane.queue.length === 1) setImmediate(() => schedule(lane));
