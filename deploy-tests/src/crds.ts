@@ -41,6 +41,7 @@ export const builtInKinds = new Set([
   'autoscaling/v2/HorizontalPodAutoscaler',
   'policy/v1/PodDisruptionBudget',
   'networking.k8s.io/v1/Ingress',
+  'networking.k8s.io/v1/NetworkPolicy',
   'rbac.authorization.k8s.io/v1/Role',
   'rbac.authorization.k8s.io/v1/RoleBinding',
 ]);

@@ -258,6 +258,73 @@ export function noSecretValues(objects: readonly K8sObject[]): string[] {
     .map((o) => `${id(o)}: holds values; Secrets are created by k8s/secrets.sh, not committed`);
 }
 
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: {
+    key: string;
+    operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+    values?: string[];
+  }[];
+}
+
+interface NetworkPolicy extends K8sObject {
+  spec: {
+    podSelector: LabelSelector;
+    policyTypes?: string[];
+    ingress?: unknown[];
+    egress?: { ports?: { port?: number | string; protocol?: string }[] }[];
+  };
+}
+
+const selectsEveryPod = (selector: LabelSelector) =>
+  Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;
+
+function selects(selector: LabelSelector, labels: Record<string, string>): boolean {
+  return (
+    Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value) &&
+    (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+      const value = labels[key];
+      if (operator === 'In') return value !== undefined && values.includes(value);
+      if (operator === 'NotIn') return value === undefined || !values.includes(value);
+      if (operator === 'Exists') return value !== undefined;
+      return value === undefined;
+    })
+  );
+}
+
+/**
+ * Network policies: in each namespace with workloads, a default deny (every pod, ingress and egress, no rule), DNS
+ * for every pod, and for every workload a policy of its own that lets its pods do their part (k8s/base's
+ * networkpolicies.yaml, the brokers' and components' own).
+ */
+export function networkPolicies(objects: readonly K8sObject[]): string[] {
+  const problems: string[] = [];
+  const workloads = objects.filter(isWorkload);
+  const policies = objects.filter((o): o is NetworkPolicy => o.kind === 'NetworkPolicy');
+  for (const namespace of new Set(workloads.map(ns))) {
+    const here = policies.filter((p) => ns(p) === namespace && selectsEveryPod(p.spec.podSelector));
+    const denies = here.some(
+      (p) =>
+        ['Ingress', 'Egress'].every((type) => p.spec.policyTypes?.includes(type)) &&
+        (p.spec.ingress ?? []).length === 0 &&
+        (p.spec.egress ?? []).length === 0,
+    );
+    if (!denies)
+      problems.push(`namespace ${namespace}: no default-deny NetworkPolicy (every pod, in and out)`);
+    const dns = here.some((p) => p.spec.egress?.some((rule) => rule.ports?.some((port) => port.port === 53)));
+    if (!dns)
+      problems.push(`namespace ${namespace}: no NetworkPolicy lets every pod ask DNS (egress to port 53)`);
+  }
+  for (const w of workloads) {
+    const labels = w.spec.template.metadata.labels ?? {};
+    const own = policies.filter(
+      (p) => ns(p) === ns(w) && !selectsEveryPod(p.spec.podSelector) && selects(p.spec.podSelector, labels),
+    );
+    if (own.length === 0) problems.push(`${id(w)}: no NetworkPolicy of its own selects its pods`);
+  }
+  return problems;
+}
+
 /** Every rule above, by name. */
 export const conventionRules = {
   appLabels,
@@ -271,4 +338,5 @@ export const conventionRules = {
   autoscaling,
   scrapeAnnotations,
   noSecretValues,
+  networkPolicies,
 } satisfies Record<string, (objects: readonly K8sObject[]) => string[]>;

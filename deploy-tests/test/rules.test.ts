@@ -47,7 +47,37 @@ describe('the rules hold on the real build', () => {
 
 type Case = [string, (objects: K8sObject[]) => string[], () => K8sObject[], RegExp];
 
+const without = (kind: string, name: string) => () =>
+  system().filter((o) => !(o.kind === kind && o.metadata.name === name));
+
 const cases: Case[] = [
+  [
+    'a namespace without the default deny',
+    rules.networkPolicies,
+    without('NetworkPolicy', 'default-deny'),
+    /namespace tandem: no default-deny NetworkPolicy/,
+  ],
+  [
+    'a default deny that lets something through',
+    rules.networkPolicies,
+    () =>
+      broken('NetworkPolicy', 'default-deny', (o: Any) => {
+        o.spec.egress = [{}];
+      }),
+    /no default-deny NetworkPolicy/,
+  ],
+  [
+    'pods that may not ask DNS',
+    rules.networkPolicies,
+    without('NetworkPolicy', 'dns'),
+    /no NetworkPolicy lets every pod ask DNS/,
+  ],
+  [
+    'a workload without a policy of its own',
+    rules.networkPolicies,
+    without('NetworkPolicy', 'rabbit-consumer'),
+    /Deployment\/rabbit-consumer: no NetworkPolicy of its own/,
+  ],
   [
     'a Service selecting no pods',
     rules.appLabels,
