@@ -18,8 +18,8 @@ export interface WeatherResult {
   'id'?: (string);
   /**
    * Why it failed, as a gRPC status code (google.rpc.Code): 0 OK when success, 3 INVALID_ARGUMENT when the
-   * message breaks a rule (retrying it cannot help), 14 UNAVAILABLE when a broker did not confirm (retry with the
-   * same id).
+   * message breaks a rule (retrying it cannot help), 8 RESOURCE_EXHAUSTED when the ingest is at its bound, 14
+   * UNAVAILABLE when a broker is down or did not confirm (8 and 14: retry with the same id).
    */
   'code'?: (number);
 }
@@ -39,8 +39,8 @@ export interface WeatherResult__Output {
   'id': (string);
   /**
    * Why it failed, as a gRPC status code (google.rpc.Code): 0 OK when success, 3 INVALID_ARGUMENT when the
-   * message breaks a rule (retrying it cannot help), 14 UNAVAILABLE when a broker did not confirm (retry with the
-   * same id).
+   * message breaks a rule (retrying it cannot help), 8 RESOURCE_EXHAUSTED when the ingest is at its bound, 14
+   * UNAVAILABLE when a broker is down or did not confirm (8 and 14: retry with the same id).
    */
   'code': (number);
 }
