@@ -553,22 +553,36 @@ export function ingress(objects: readonly K8sObject[]): string[] {
 export interface SecretSource {
   name: string;
   keys: string[];
+  /** Made only with `secrets.sh --kafka-user`. */
+  kafkaUserOption?: boolean;
 }
 
-/** The Secrets k8s/secrets.sh creates, from its `ensure NAME KEY[=VALUE]...` lines. */
+/**
+ * The Secrets k8s/secrets.sh creates, from its `ensure NAME KEY[=VALUE]...` lines; those of its
+ * `if [[ $kafka_user == yes ]]` block (option --kafka-user) are marked: they stand in for Strimzi's User Operator.
+ */
 export function secretsScript(text = readFileSync(fromRoot('k8s', 'secrets.sh'), 'utf8')): SecretSource[] {
-  return [...text.matchAll(/^ensure ([a-z0-9-]+) (.+)$/gm)].map((m) => ({
-    name: m[1] as string,
-    keys: (m[2] as string).split(/\s+/).map((pair) => pair.split('=')[0] as string),
-  }));
+  const kafkaUserBlock = /^if \[\[ \$kafka_user == yes \]\]; then\n([\s\S]*?)^fi$/m.exec(text);
+  const entries = (part: string, kafkaUserOption: boolean) =>
+    [...part.matchAll(/^\s*ensure ([a-z0-9-]+) (.+)$/gm)].map((m) => ({
+      name: m[1] as string,
+      keys: (m[2] as string).split(/\s+/).map((pair) => pair.split('=')[0] as string),
+      ...(kafkaUserOption ? { kafkaUserOption } : {}),
+    }));
+  const rest = kafkaUserBlock ? text.replace(kafkaUserBlock[0], '') : text;
+  return [...entries(rest, false), ...entries(kafkaUserBlock?.[1] ?? '', true)];
 }
 
 /**
  * Every Secret the manifests read (secretKeyRef, a User's imported credentials) is made by k8s/secrets.sh, or by
  * Strimzi's User Operator for a SCRAM KafkaUser of the build (named after the user).
  */
-export function secretSources(objects: readonly K8sObject[], sources = secretsScript()): string[] {
+export function secretSources(objects: readonly K8sObject[], allSources = secretsScript()): string[] {
   const problems: string[] = [];
+  // The script's --kafka-user Secrets are for a Kafka without Strimzi: with a Kafka resource, its User Operator
+  // makes them.
+  const strimzi = objects.some((o) => o.kind === 'Kafka');
+  const sources = allSources.filter((s) => !(strimzi && s.kafkaUserOption));
   const kafkaUsers = ofKind(objects, 'KafkaUser')
     .filter((u) => spec<KafkaUserSpec>(u).authentication?.type === 'scram-sha-512')
     .map((u) => ({ name: u.metadata.name, keys: kafkaUserSecretKeys }));

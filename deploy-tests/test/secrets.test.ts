@@ -17,6 +17,8 @@ describe('secrets', () => {
       'rabbitmq-tandem',
       'grafana',
       'edge-api-keys',
+      // Only with --kafka-user (a Kafka without Strimzi's User Operator: k8s/overlays/no-operator).
+      'tandem',
     ]);
   });
 });
