@@ -41,6 +41,11 @@ export const settings = {
     .filter(Boolean),
   /** A Host header, for an Ingress reached by address rather than by its host name. */
   host: envString('HOST_HEADER', ''),
+  /**
+   * The edge's API key, sent as `Authorization: Bearer <key>` on every request when set. A comma-separated list (the
+   * Secret edge-api-keys as it is) sends its first key.
+   */
+  apiKey: envString('API_KEY', '').split(',')[0].trim(),
   timeout: envString('REQUEST_TIMEOUT', '10s'),
   retryShare: envShare('RETRY_SHARE', 0.05),
   maxRetries: envNumber('MAX_RETRIES', 3),
@@ -95,12 +100,19 @@ function target() {
 }
 
 const jsonHeaders = { 'Content-Type': 'application/json' };
+
+/** The Host (an Ingress reached by address) and the API key, on every request that has them set. */
+function authHeaders() {
+  const headers = {};
+  if (settings.host) headers.Host = settings.host;
+  if (settings.apiKey) headers.Authorization = `Bearer ${settings.apiKey}`;
+  return headers;
+}
 const accepted = http.expectedStatuses(202);
 const badRequest = http.expectedStatuses(400);
 
 function params(kind, name, headers, expected) {
-  const all = { ...jsonHeaders, ...headers };
-  if (settings.host) all.Host = settings.host;
+  const all = { ...jsonHeaders, ...authHeaders(), ...headers };
   return { headers: all, tags: { kind, name }, timeout: settings.timeout, responseCallback: expected };
 }
 
@@ -239,7 +251,7 @@ function isError(response, status, code) {
 
 /** Fails the test at once (before any load) when the edge is not there or not ready. */
 export function checkReady() {
-  const headers = settings.host ? { Host: settings.host } : {};
+  const headers = authHeaders();
   for (const url of settings.baseUrls) {
     const ready = http.get(`${url}/ready`, { headers, tags: { name: 'GET /ready', kind: 'probe' } });
     if (ready.status !== 200) {

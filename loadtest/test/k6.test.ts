@@ -3,8 +3,10 @@
  * scenario parses and has the executor it promises, and the generator makes messages the edge accepts (and invalid
  * ones it rejects), with the weights the README claims.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '@tandem/config';
@@ -64,5 +66,41 @@ describe('k6 scripts', () => {
     );
     expect(spanish.length / valid.length).toBeGreaterThan(0.3);
     expect(spanish.length / valid.length).toBeLessThan(0.5);
+  });
+
+  it('sends API_KEY as a Bearer token on every request (the first of a comma-separated list), and none without', async () => {
+    // A stand-in edge that records each request's Authorization header and accepts everything.
+    const seen: (string | undefined)[] = [];
+    const server = createServer((request, response) => {
+      seen.push(request.headers.authorization);
+      request.resume().on('end', () => {
+        response.writeHead(request.url === '/ready' ? 200 : 202, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ id: 'x', ids: [], status: 'accepted' }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // k6 runs asynchronously here: the stand-in edge answers in this same process.
+    const smoke = (apiKey?: string) =>
+      new Promise<number | null>((resolve) => {
+        const env: NodeJS.ProcessEnv = { ...process.env, BASE_URL: baseUrl, ITERATIONS: '4', VUS: '1' };
+        if (apiKey === undefined) delete env.API_KEY;
+        else env.API_KEY = apiKey;
+        spawn(k6, ['run', '--quiet', '--no-summary', join(scriptsDir, 'smoke.js')], {
+          env,
+          stdio: 'ignore',
+        }).on('exit', resolve);
+      });
+    try {
+      await smoke('first-key-0123456789,second-key-0123456789');
+      expect(seen.length).toBeGreaterThan(4);
+      expect(new Set(seen)).toEqual(new Set(['Bearer first-key-0123456789']));
+      seen.length = 0;
+      await smoke();
+      expect(seen.length).toBeGreaterThan(4);
+      expect(new Set(seen)).toEqual(new Set([undefined]));
+    } finally {
+      server.close();
+    }
   });
 });
