@@ -269,8 +269,8 @@ describe('newMessageId', () => {
     expect(isValidId(id)).toBe(true);
   });
 
-  it('is unique and time-ordered', () => {
-    const ids = Array.from({ length: 1000 }, () => newMessageId());
+  it('is unique and time-ordered, across refills of its random bytes (256 ids each)', () => {
+    const ids = Array.from({ length: 5000 }, () => newMessageId());
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual(ids);
   });
