@@ -30,9 +30,10 @@ export interface Ingest {
   processTweetBatch(tweets: readonly unknown[]): Promise<WeatherBatchResponse>;
   /**
    * Several, each on its own (ProcessTweets): every valid message is published, all of them in one publish per
-   * broker, and each gets its own result, in order. An invalid message fails alone (INVALID_ARGUMENT); what refuses
-   * the valid ones alike (the bound, a broker not connected or not confirming) fails each of them with that code.
-   * Only a call with no message is refused as a whole.
+   * broker, and each gets its own result, in order. An invalid message fails alone (INVALID_ARGUMENT), so does one
+   * beyond the room left under the bound (RESOURCE_EXHAUSTED: the first ones that fit go); what refuses the
+   * published ones alike (a broker not connected or not confirming) fails each of them with that code. Only a call
+   * with no message is refused as a whole.
    */
   processTweets(tweets: readonly unknown[]): Promise<WeatherResults>;
   /** Whether every broker can take messages now: the health check of both transports. */
@@ -159,14 +160,32 @@ export function createIngest(options: IngestOptions): Ingest {
     }
     if (invalid > 0) messagesTotal.inc({ outcome: 'invalid' }, invalid);
     if (valid.length === 0) return { results };
+    // The bound, per message: as many as there is room for go, the rest are refused each on its own (an edge that
+    // gathers more than the bound at once still gets some through, rather than a refusal of all).
+    const room = Math.max(0, options.maxInFlight - inFlight);
+    const sent = valid.slice(0, room);
+    if (valid.length > room) {
+      messagesTotal.inc({ outcome: 'rejected' }, valid.length - room);
+      const refusal = `ingest is at its limit of ${options.maxInFlight} messages in flight`;
+      for (let i = room; i < valid.length; i++) {
+        const id = (valid[i] as WeatherMessage).id;
+        results[positions[i] as number] = {
+          success: false,
+          message: refusal,
+          id,
+          code: status.RESOURCE_EXHAUSTED,
+        };
+      }
+    }
+    if (sent.length === 0) return { results };
     let failure: IngestCallError | undefined;
     try {
-      await publishToBoth(valid);
+      await publishToBoth(sent);
     } catch (error) {
       if (!(error instanceof IngestCallError)) throw error;
       failure = error;
     }
-    valid.forEach((message, i) => {
+    sent.forEach((message, i) => {
       results[positions[i] as number] = failure
         ? { success: false, message: failure.message, id: message.id, code: failure.code }
         : { success: true, message: 'accepted', id: message.id, code: status.OK };

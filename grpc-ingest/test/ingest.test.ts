@@ -236,17 +236,28 @@ describe('ProcessTweets', () => {
     expect(kafka.published).toEqual([]);
   });
 
-  it('fails each valid message RESOURCE_EXHAUSTED beyond the in-flight limit', async () => {
+  it('publishes what fits under the in-flight limit and refuses each message beyond it RESOURCE_EXHAUSTED', async () => {
     let release = () => {};
     kafka.release = new Promise<void>((resolve) => {
       release = resolve;
     });
     const held = processTweets(Array.from({ length: 9 }, (_, i) => ok(`x-${i}`)));
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const refused = await processTweets([ok('y-1'), ok('y-2')]);
-    expect(refused.map((r) => r.code)).toEqual([status.RESOURCE_EXHAUSTED, status.RESOURCE_EXHAUSTED]);
+    // Room for one of 10: the first valid one goes, the invalid one is refused as invalid, the rest for the bound.
+    const answered = processTweets([ok('y-1'), { ...ok('y-2'), weather: '' }, ok('y-3'), ok('y-4')]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
     release();
+    expect((await answered).map((r) => [r.id, r.code])).toEqual([
+      ['y-1', status.OK],
+      ['y-2', status.INVALID_ARGUMENT],
+      ['y-3', status.RESOURCE_EXHAUSTED],
+      ['y-4', status.RESOURCE_EXHAUSTED],
+    ]);
     expect((await held).every((r) => r.success)).toBe(true);
+    expect(kafka.published.map((e) => e.id)).toEqual([
+      ...Array.from({ length: 9 }, (_, i) => `x-${i}`),
+      'y-1',
+    ]);
   });
 
   it('refuses a call with no message as a whole, with INVALID_ARGUMENT', async () => {
