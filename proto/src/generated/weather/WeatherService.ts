@@ -45,9 +45,9 @@ export interface WeatherServiceClient extends grpc.Client {
   /**
    * New: many independent messages in one call, each with its own outcome. The edge gathers concurrent
    * POST /input requests into one such call and answers each request from its own result. The messages the
-   * ingest finds valid are published together to both brokers; an invalid one is refused alone, and what
-   * refuses the valid ones alike (the bound, a broker down) is each one's result. Only a call with no message
-   * fails as a whole (INVALID_ARGUMENT).
+   * ingest finds valid are published together to both brokers; an invalid one is refused alone, so is one beyond
+   * the room left under the ingest's bound, and what refuses the published ones alike (a broker down) is each
+   * one's result. Only a call with no message fails as a whole (INVALID_ARGUMENT).
    */
   ProcessTweets(argument: _weather_WeatherTweets, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_weather_WeatherResults__Output>): grpc.ClientUnaryCall;
   ProcessTweets(argument: _weather_WeatherTweets, metadata: grpc.Metadata, callback: grpc.requestCallback<_weather_WeatherResults__Output>): grpc.ClientUnaryCall;
@@ -56,9 +56,9 @@ export interface WeatherServiceClient extends grpc.Client {
   /**
    * New: many independent messages in one call, each with its own outcome. The edge gathers concurrent
    * POST /input requests into one such call and answers each request from its own result. The messages the
-   * ingest finds valid are published together to both brokers; an invalid one is refused alone, and what
-   * refuses the valid ones alike (the bound, a broker down) is each one's result. Only a call with no message
-   * fails as a whole (INVALID_ARGUMENT).
+   * ingest finds valid are published together to both brokers; an invalid one is refused alone, so is one beyond
+   * the room left under the ingest's bound, and what refuses the published ones alike (a broker down) is each
+   * one's result. Only a call with no message fails as a whole (INVALID_ARGUMENT).
    */
   processTweets(argument: _weather_WeatherTweets, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_weather_WeatherResults__Output>): grpc.ClientUnaryCall;
   processTweets(argument: _weather_WeatherTweets, metadata: grpc.Metadata, callback: grpc.requestCallback<_weather_WeatherResults__Output>): grpc.ClientUnaryCall;
@@ -81,9 +81,9 @@ export interface WeatherServiceHandlers extends grpc.UntypedServiceImplementatio
   /**
    * New: many independent messages in one call, each with its own outcome. The edge gathers concurrent
    * POST /input requests into one such call and answers each request from its own result. The messages the
-   * ingest finds valid are published together to both brokers; an invalid one is refused alone, and what
-   * refuses the valid ones alike (the bound, a broker down) is each one's result. Only a call with no message
-   * fails as a whole (INVALID_ARGUMENT).
+   * ingest finds valid are published together to both brokers; an invalid one is refused alone, so is one beyond
+   * the room left under the ingest's bound, and what refuses the published ones alike (a broker down) is each
+   * one's result. Only a call with no message fails as a whole (INVALID_ARGUMENT).
    */
   ProcessTweets: grpc.handleUnaryCall<_weather_WeatherTweets__Output, _weather_WeatherResults>;
   
