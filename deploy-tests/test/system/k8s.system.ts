@@ -236,6 +236,22 @@ describe('tandem on Kubernetes: k8s/overlays/no-operator under k6', () => {
         ),
       ),
     );
+    // The pods' start-up can use enough CPU for the HPA to add an edge before any load; the load starts from one
+    // (a scale-down waits out the HPA's 5-minute stabilisation window).
+    await timed('the edge at 1 replica before the load', () =>
+      waitFor(
+        'edge-api back at 1 replica',
+        420_000,
+        () =>
+          tryKubectl([
+            'get',
+            'hpa',
+            'edge-api',
+            '-o',
+            'jsonpath={.status.currentReplicas}/{.status.desiredReplicas}',
+          ]) === '1/1',
+      ),
+    );
     before.redis = readStore('redis');
     before.valkey = readStore('valkey');
 
