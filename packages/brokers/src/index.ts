@@ -31,12 +31,6 @@ export { type EnsureKafkaTopicOptions, ensureKafkaTopic } from './kafka/topic.ts
 export { type KafkaAdapter, kafkaAdapters } from './kafka-adapters.ts';
 export { type BrokerLogger, silentLogger } from './logger.ts';
 export { createMemoryBroker, type MemoryBroker, type MemorySubscriberOptions } from './memory/broker.ts';
-export { platformaticKafkaGroupBacklog } from './platformatic/backlog.ts';
-export { isRetriablePlatformaticError } from './platformatic/client.ts';
-export { createPlatformaticKafkaPublisher } from './platformatic/publisher.ts';
-export { removePlatformaticKafkaResources } from './platformatic/remove.ts';
-export { createPlatformaticKafkaSubscriber } from './platformatic/subscriber.ts';
-export { ensurePlatformaticKafkaTopic } from './platformatic/topic.ts';
 export { type RabbitQueueBacklogOptions, rabbitQueueBacklog } from './rabbitmq/backlog.ts';
 export type {
   RabbitConnectionOptions,

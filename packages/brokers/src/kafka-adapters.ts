@@ -10,11 +10,6 @@ import { createKafkaPublisher, type KafkaPublisher, type KafkaPublisherOptions }
 import { type RemoveKafkaResourcesOptions, removeKafkaResources } from './kafka/remove.ts';
 import { createKafkaSubscriber, type KafkaSubscriberOptions } from './kafka/subscriber.ts';
 import { type EnsureKafkaTopicOptions, ensureKafkaTopic } from './kafka/topic.ts';
-import { platformaticKafkaGroupBacklog } from './platformatic/backlog.ts';
-import { createPlatformaticKafkaPublisher } from './platformatic/publisher.ts';
-import { removePlatformaticKafkaResources } from './platformatic/remove.ts';
-import { createPlatformaticKafkaSubscriber } from './platformatic/subscriber.ts';
-import { ensurePlatformaticKafkaTopic } from './platformatic/topic.ts';
 
 export interface KafkaAdapter {
   client: KafkaClientName;
@@ -34,12 +29,19 @@ export const kafkaAdapters: Readonly<Record<KafkaClientName, KafkaAdapter>> = {
     groupBacklog: kafkaGroupBacklog,
     removeResources: removeKafkaResources,
   },
+  // Loaded on first use: a service on kafkajs (or on RabbitMQ) does not pay for loading the second client (its
+  // schemas are compiled at import).
   platformatic: {
     client: 'platformatic',
-    createPublisher: createPlatformaticKafkaPublisher,
-    createSubscriber: createPlatformaticKafkaSubscriber,
-    ensureTopic: ensurePlatformaticKafkaTopic,
-    groupBacklog: platformaticKafkaGroupBacklog,
-    removeResources: removePlatformaticKafkaResources,
+    createPublisher: async (options) =>
+      (await import('./platformatic/publisher.ts')).createPlatformaticKafkaPublisher(options),
+    createSubscriber: async (options) =>
+      (await import('./platformatic/subscriber.ts')).createPlatformaticKafkaSubscriber(options),
+    ensureTopic: async (options) =>
+      (await import('./platformatic/topic.ts')).ensurePlatformaticKafkaTopic(options),
+    groupBacklog: async (options) =>
+      (await import('./platformatic/backlog.ts')).platformaticKafkaGroupBacklog(options),
+    removeResources: async (options) =>
+      (await import('./platformatic/remove.ts')).removePlatformaticKafkaResources(options),
   },
 };
