@@ -85,6 +85,19 @@ export interface Image {
   copied: string[];
   user?: string;
   cmd?: string[];
+  /** The final stage's ENV, as the containers get it (the later of a repeated name wins). */
+  env: Record<string, string>;
+}
+
+/** `ENV NAME=value NAME2="a value"` (the legacy `ENV NAME value` form is not used here). */
+export function envOf(instructions: readonly Instruction[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const instruction of instructions.filter((i) => i.keyword === 'ENV')) {
+    for (const [, name, quoted, bare] of instruction.args.matchAll(/(\w+)=(?:"([^"]*)"|(\S*))/g)) {
+      env[name as string] = quoted ?? bare ?? '';
+    }
+  }
+  return env;
 }
 
 export function readImage(
@@ -111,6 +124,7 @@ export function readImage(
     copied,
     user: final.instructions.findLast((i) => i.keyword === 'USER')?.args,
     cmd: cmd ? (JSON.parse(cmd.args) as string[]) : undefined,
+    env: envOf(final.instructions),
   };
 }
 

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { nodeOptions, runtimeEnv } from '@tandem/system';
 import { describe, expect, it } from 'vitest';
 import { rendered } from '../src/combinations.ts';
 import { inImage, readImage } from '../src/dockerfile.ts';
@@ -42,6 +43,29 @@ describe('Dockerfile', () => {
   it('CMD runs a service entry point that is in the image', () => {
     expect(image.cmd?.[0]).toBe('node');
     expect(inImage(image, image.cmd?.[1] ?? '')).toBe(true);
+  });
+
+  it("runs the services with @tandem/system's runtime settings, and a compile cache warmed at build", () => {
+    // system/src/runtime.ts defines them once for the launcher; the image must say the same.
+    expect(image.env.NODE_OPTIONS).toBe(nodeOptions.join(' '));
+    expect(image.env).toMatchObject(runtimeEnv);
+    const cache = image.env.NODE_COMPILE_CACHE ?? '';
+    expect(cache).toMatch(/^\//);
+    // Warmed as the containers' user (the cache is per user), for every service.
+    const steps = image.final.instructions;
+    const warm = steps.findIndex(
+      (i) => i.keyword === 'RUN' && /\$NODE_COMPILE_CACHE/.test(i.args) && /node /.test(i.args),
+    );
+    expect(warm).toBeGreaterThan(steps.findIndex((i) => i.keyword === 'USER'));
+    for (const service of serviceNames) expect(steps[warm]?.args).toContain(service);
+    // No manifest replaces them.
+    for (const { workload, container } of serviceContainers(rendered('k8s/base'))) {
+      const names = (container.env ?? []).map((variable: { name: string }) => variable.name);
+      expect(names, workload.metadata.name).not.toContain('NODE_OPTIONS');
+      for (const name of [...Object.keys(runtimeEnv), 'NODE_COMPILE_CACHE']) {
+        expect(names, workload.metadata.name).not.toContain(name);
+      }
+    }
   });
 
   it('every COPY source exists and is in the build context', () => {

@@ -3,6 +3,7 @@ export {
   type LaunchOptions,
   launchSystem,
   plan,
+  processEnv,
   profiling,
   type System,
   withDatabase,
@@ -16,6 +17,7 @@ export {
   prometheusPort,
   startPrometheus,
 } from './prometheus.ts';
+export { compileCacheDir, nodeOptions, runtimeEnv, serviceRuntime } from './runtime.ts';
 export {
   type PortVariable,
   type ServiceName,

@@ -24,6 +24,7 @@ import { kafkaConnectionFromEnv, projectRoot } from '@tandem/config';
 import type { StackEnv } from '@tandem/stack';
 import { Redis } from 'ioredis';
 import { Redis as Valkey } from 'iovalkey';
+import { serviceRuntime } from './runtime.ts';
 import { type ServiceName, type ServiceSpec, services } from './services.ts';
 
 export interface LaunchOptions {
@@ -138,11 +139,35 @@ export function withDatabase(url: string, db: number): string {
   return parsed.toString();
 }
 
-/** The NODE_OPTIONS that profile one process (quoted: NODE_OPTIONS splits on spaces). */
-export function profiling(dir: string | undefined, processName: string): Record<string, string> {
+/** The NODE_OPTIONS that profile one process (quoted: NODE_OPTIONS splits on spaces), after `base`'s. */
+export function profiling(
+  dir: string | undefined,
+  processName: string,
+  base = process.env.NODE_OPTIONS,
+): Record<string, string> {
   if (dir === undefined) return {};
   const flags = `--cpu-prof --cpu-prof-dir="${join(dir, processName)}"`;
-  return { NODE_OPTIONS: [process.env.NODE_OPTIONS, flags].filter(Boolean).join(' ') };
+  return { NODE_OPTIONS: [base, flags].filter(Boolean).join(' ') };
+}
+
+/**
+ * The whole environment of one service process: the launcher's own, the system's variables, the services' runtime
+ * settings (runtime.ts: Node's heap options, MALLOC_ARENA_MAX, the compile cache), the instance's ports, the profiler.
+ */
+export function processEnv(
+  system: Record<string, string>,
+  instance: Pick<Instance, 'name' | 'env'>,
+  cpuProfileDir?: string,
+  parent: NodeJS.ProcessEnv = process.env,
+): Record<string, string | undefined> {
+  const runtime = serviceRuntime({ ...parent, ...system });
+  return {
+    ...parent,
+    ...system,
+    ...runtime,
+    ...instance.env,
+    ...profiling(cpuProfileDir, instance.name, runtime.NODE_OPTIONS),
+  };
 }
 
 /** The instances and their ports, in start order. */
@@ -261,7 +286,7 @@ export async function launchSystem(options: LaunchOptions): Promise<System> {
     const { instance } = supervised;
     const child = spawn(process.execPath, ['src/index.ts'], {
       cwd: join(projectRoot, instance.service.name),
-      env: { ...process.env, ...env, ...instance.env, ...profiling(options.cpuProfileDir, instance.name) },
+      env: processEnv(env, instance, options.cpuProfileDir),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
