@@ -23,7 +23,10 @@ export interface ServiceSpec {
   ports: readonly ServicePort[];
   /** The port that serves GET /health, /ready and /metrics. */
   adminPort: ServicePort['name'];
-  /** 200 once the service can do its work: the edge's /ready needs the ingest; the others are ready once up. */
+  /**
+   * 200 once the service can do its work: the edge's /ready needs the ingest, a consumer's needs its subscription
+   * running and its store taking writes (packages/consumer/src/ready.ts); the ingest is ready once up.
+   */
   readyPath: '/ready' | '/health';
   /** The connection settings and names it needs besides its ports. */
   needs: readonly string[];
@@ -53,7 +56,7 @@ export const services: readonly ServiceSpec[] = [
     job: 'Kafka → Redis',
     ports: [{ name: 'metrics', variable: 'METRICS_PORT', default: 9465 }],
     adminPort: 'metrics',
-    readyPath: '/health',
+    readyPath: '/ready',
     needs: [...kafkaLogin, 'KAFKA_TOPIC', 'KAFKA_GROUP', 'REDIS_URL'],
     colour: 33,
   },
@@ -62,7 +65,7 @@ export const services: readonly ServiceSpec[] = [
     job: 'RabbitMQ → Valkey',
     ports: [{ name: 'metrics', variable: 'METRICS_PORT', default: 9466 }],
     adminPort: 'metrics',
-    readyPath: '/health',
+    readyPath: '/ready',
     needs: ['RABBITMQ_URL', 'RABBITMQ_QUEUE', 'VALKEY_URL'],
     colour: 32,
   },
