@@ -19,14 +19,28 @@ import {
   table,
 } from './report.ts';
 
-/** What a run was: its transport and replicas, then when and which revision. */
+/** What a run was: its transport and replicas, batches, and the services' extra environment. */
 export function runLabel(report: BenchReport): string {
   const transport = ingestTransportLabel[report.settings.ingest ?? 'grpc'];
   const replicas =
     report.settings.replicas > 1
       ? `, ${report.settings.replicas} edges + ${report.settings.replicas} ingests`
       : '';
-  return `${transport}${replicas}`;
+  const batches = report.settings.path === 'batch' ? `, batches of ${report.settings.batchSize}` : '';
+  const env = Object.entries(report.settings.serviceEnv ?? {})
+    .map(([key, value]) => `, ${key}=${value}`)
+    .join('');
+  return `${transport}${replicas}${batches}${env}`;
+}
+
+/** CPU microseconds per accepted message of tandem's services (all instances), or null without a rate. */
+function servicesMicros(step: StepResult): number | null {
+  if (!(step.achievedRate > 0)) return null;
+  const cores = ['edge-api', 'grpc-ingest', 'kafka-consumer', 'rabbit-consumer'].reduce(
+    (sum, service) => sum + cpuOf(step, service),
+    0,
+  );
+  return (cores * 1e6) / step.achievedRate;
 }
 
 /** CPU (cores) of the processes whose name starts with `prefix` (a service and its replicas), summed. */
@@ -56,6 +70,10 @@ const rows: Row[] = [
   { label: 'grpc-ingest CPU (cores)', pick: (s) => cpuOf(s, 'grpc-ingest'), cell: (v) => num(v, 2) },
   { label: 'machine busy (cores)', pick: (s) => s.machine.busyCores, cell: (v) => num(v, 2) },
 ];
+/** Only between two version-2 runs (the older reports' tables stay as they were). */
+const v2Rows: Row[] = [
+  { label: "tandem's services CPU µs/msg", pick: servicesMicros, cell: (v) => num(v, 0) },
+];
 
 const ratio = (a: number, b: number) =>
   Number.isFinite(a) && Number.isFinite(b) && a > 0 ? `×${(b / a).toFixed(2)}` : '–';
@@ -80,7 +98,7 @@ export function comparison(a: BenchReport, b: BenchReport, names: readonly [stri
   lines.push(
     table(
       ['', ...pairs.map(([g]) => `${g.rate} msg/s`)],
-      rows.map((row) => [
+      [...rows, ...(a.version >= 2 && b.version >= 2 ? v2Rows : [])].map((row) => [
         row.label,
         ...pairs.map(([ga, gb]) => {
           const va = ga.of(row.pick).median;

@@ -179,6 +179,25 @@ describe('comparison', () => {
     expect(text).toContain('| grpc-ingest CPU (cores) | 0.00 → 0.20 (–) |');
   });
 
+  it("names batches and the services' extra environment, and compares CPU per message between version-2 runs", () => {
+    const batch: BenchReport = {
+      ...grpc,
+      version: 2,
+      settings: {
+        ...grpc.settings,
+        path: 'batch',
+        batchSize: 100,
+        serviceEnv: { KAFKA_CLIENT: 'platformatic' },
+      },
+    };
+    expect(runLabel(batch)).toBe('gRPC, batches of 100, KAFKA_CLIENT=platformatic');
+    // edge-api at 0.25 core: 5000 µs per message at 50 msg/s, 2500 at 100.
+    expect(comparison(batch, batch, ['a', 'b'])).toContain(
+      "| tandem's services CPU µs/msg | 5000 → 5000 (×1.00) | 2500 → 2500 (×1.00) |",
+    );
+    expect(comparison(grpc, http, ['a', 'b'])).not.toContain('µs/msg');
+  });
+
   it('says so when the runs have no rate in common', () => {
     expect(comparison(report([step(1, 50)]), report([step(1, 60)]), ['a', 'b'])).toContain(
       'no offered rate in common',
