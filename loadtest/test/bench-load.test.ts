@@ -11,7 +11,7 @@ import { parseMessageInput } from '@tandem/message';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { requestBodies, vegetaTargets, writeVegetaTargets } from '../src/bench/bodies.ts';
-import { startBareHono } from '../src/bench/references.ts';
+import { measureReferences, startBareHono } from '../src/bench/references.ts';
 import { rabbitPublishRate } from '../src/reference/rabbitmq-publish.ts';
 import { attack, parseReport, rateArgument, unresolvedRequests } from '../src/vegeta.ts';
 
@@ -155,6 +155,34 @@ describe('the RabbitMQ reference', () => {
       await expect(channel.checkQueue(result.queue)).rejects.toThrow(/NOT_FOUND/);
     } finally {
       await connection.close().catch(() => undefined);
+    }
+  });
+});
+
+describe('measureReferences', () => {
+  it('measures the bare Hono app closed loop and RabbitMQ alone, with their CPU', async () => {
+    loadStackEnv();
+    const workDir = mkdtempSync(join(tmpdir(), 'tandem-references-'));
+    const said: string[] = [];
+    try {
+      const references = await measureReferences({
+        vegeta: inject('vegeta'),
+        workDir,
+        seconds: 1,
+        connections: 4,
+        rabbitmqUrl: process.env.RABBITMQ_URL as string,
+        window: 20,
+        say: (message) => said.push(message),
+      });
+      expect(references.bareHono).toMatchObject({ seconds: 1, connections: 4, errors: 0 });
+      expect(references.bareHono?.rate).toBeGreaterThan(10);
+      expect(Object.keys(references.bareHono?.cpuCores ?? {}).sort()).toEqual(['bare-hono', 'vegeta']);
+      expect(references.rabbitmq?.rate).toBeGreaterThan(0);
+      expect(references.rabbitmq?.window).toBe(20);
+      expect(Object.keys(references.rabbitmq?.cpuCores ?? {})).toEqual(['publisher (amqplib)']);
+      expect(said).toHaveLength(2);
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
     }
   });
 });
