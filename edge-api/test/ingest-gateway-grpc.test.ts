@@ -58,7 +58,7 @@ interface GrpcIngestDouble extends IngestHarness {
  * The double: WeatherService answering as told, recording every call with its deadline, and the health service
  * unless `health: false` (an ingest without it).
  */
-function grpcIngestDouble({ health = true } = {}): GrpcIngestDouble {
+function grpcIngestDouble({ health = true, each = true } = {}): GrpcIngestDouble {
   const { state, ...controls } = ingestDoubleState<GrpcBehaviour, ReceivedCall>();
   const { received } = state;
   let address = '';
@@ -119,7 +119,9 @@ function grpcIngestDouble({ health = true } = {}): GrpcIngestDouble {
     ...controls,
     received,
     async start() {
-      server.addService(loadWeatherPackage().weather.WeatherService.service, handlers);
+      // Without ProcessTweets: an ingest older than the edge, which grpc-js answers UNIMPLEMENTED for it.
+      const { ProcessTweets: _, ...older } = handlers;
+      server.addService(loadWeatherPackage().weather.WeatherService.service, each ? handlers : older);
       if (health)
         server.addService(
           healthService,
@@ -191,6 +193,28 @@ describe('GrpcIngestGateway over gRPC', () => {
       expect(await withoutHealth.gateway().isReady()).toBe(true);
     } finally {
       await withoutHealth.stop();
+    }
+  });
+
+  it('sends a gathering as one ProcessTweet per message to an ingest without ProcessTweets (UNIMPLEMENTED)', async () => {
+    const older = grpcIngestDouble({ each: false });
+    await older.start();
+    try {
+      const client = older.gateway({ coalesceLingerMs: 20 });
+      const outcomes = await Promise.allSettled(['o-1', 'o-2'].map((id) => client.submitOne(message(id))));
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
+      expect(older.received.map((call) => [call.method, call.tweets.map((t) => t.id)])).toEqual([
+        ['ProcessTweet', ['o-1']],
+        ['ProcessTweet', ['o-2']],
+      ]);
+      older.behave({ kind: 'refuse' });
+      const refused = await failure(client.submitOne(message('o-3')));
+      expect([refused.kind, refused.message]).toEqual([
+        'unavailable',
+        `ingest did not accept: ${refusals.single}`,
+      ]);
+    } finally {
+      await older.stop();
     }
   });
 

@@ -15,8 +15,8 @@
  * - The ingest's `success: false` → `unavailable` (a broker did not confirm); in a ProcessTweets answer, each
  *   message's own result → that message's outcome (`resultError`).
  * - Metrics (`edge_ingest_submits_in_flight`, `edge_messages_total{outcome}`, `edge_ingest_call_messages`); the
- *   ingest's failures are logged at
- *   warn (the bound's refusals are not: they come in floods), accepted ids at debug.
+ *   ingest's failures are logged at warn (the bound's refusals are not: they come in floods), accepted ids at
+ *   debug.
  * A failure that is not an IngestError (a transport bug) is passed on as it is: the edge answers 500.
  */
 import type { WeatherTweet } from '@tandem/proto';

@@ -33,7 +33,13 @@ import {
   type WeatherTweet,
 } from '@tandem/proto';
 import { definedOnly } from '../options.ts';
-import { abortError, type IngestAnswer, IngestCalls, type IngestGatewayOptions } from './calls.ts';
+import {
+  abortError,
+  type IngestAnswer,
+  IngestCalls,
+  type IngestGatewayOptions,
+  type IngestResult,
+} from './calls.ts';
 import { IngestError, type IngestGateway, type IngestMessage, ingestGatewayDefaults } from './contract.ts';
 
 export interface GrpcIngestOptions extends IngestGatewayOptions {
@@ -81,10 +87,7 @@ export class GrpcIngestGateway implements IngestGateway {
     this.#calls = new IngestCalls(
       settings,
       (tweets, signal) => this.#send(tweets, signal),
-      (tweets, signal) =>
-        this.#call<WeatherResults__Output>(signal, (options, callback) =>
-          this.#client.ProcessTweets({ tweets }, options, callback),
-        ).then((answer) => answer.results),
+      (tweets, signal) => this.#sendEach(tweets, signal),
     );
   }
 
@@ -122,6 +125,37 @@ export class GrpcIngestGateway implements IngestGateway {
   close(): void {
     this.#calls.close();
     this.#client.close();
+  }
+
+  /**
+   * A gathering → ProcessTweets. An ingest older than ProcessTweets (UNIMPLEMENTED: the edge rolled out first)
+   * gets each message as a ProcessTweet of its own instead, at the same time, each answered on its own: slower,
+   * but no request fails for the order in which the two were deployed.
+   */
+  async #sendEach(tweets: WeatherTweet[], signal: AbortSignal): Promise<IngestResult[]> {
+    try {
+      const answer = await this.#call<WeatherResults__Output>(signal, (options, callback) =>
+        this.#client.ProcessTweets({ tweets }, options, callback),
+      );
+      return answer.results;
+    } catch (error) {
+      const cause = error instanceof IngestError ? (error.cause as ServiceError | undefined) : undefined;
+      if (cause?.code !== status.UNIMPLEMENTED) throw error;
+    }
+    return Promise.all(
+      tweets.map((tweet) =>
+        this.#call<WeatherResponse__Output>(signal, (options, callback) =>
+          this.#client.ProcessTweet(tweet, options, callback),
+        ).then(
+          (answer) => ({ success: answer.success, message: answer.message, code: answer.success ? 0 : 14 }),
+          (error: unknown) => {
+            if (!(error instanceof IngestError)) throw error;
+            const code = { invalid: 3, overloaded: 8, unavailable: 14, deadline: 4 }[error.kind];
+            return { success: false, message: error.message, code };
+          },
+        ),
+      ),
+    );
   }
 
   /** One message → ProcessTweet (the original RPC), several → ProcessTweetBatch. */
