@@ -154,6 +154,8 @@ export function createApp(options: AppOptions): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
   app.use('*', requestMetrics(metrics, new Set(Object.keys(ROUTES))));
   app.use('*', async function requestLog(c, next) {
+    // At info (the default) nothing is logged per request: skip building the line.
+    if (!logger.isLevelEnabled('debug')) return next();
     const started = performance.now();
     await next();
     logger.debug(

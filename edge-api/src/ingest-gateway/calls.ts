@@ -143,7 +143,8 @@ export class IngestCalls {
         );
       }
       this.#metrics.messages.inc({ outcome: 'accepted' }, count);
-      this.#logger.debug({ ids: messages.map((m) => m.id) }, 'accepted');
+      if (this.#logger.isLevelEnabled('debug'))
+        this.#logger.debug({ ids: messages.map((m) => m.id) }, 'accepted');
     } catch (error) {
       this.#failed(error, count);
       throw error;
@@ -189,7 +190,9 @@ export class IngestCalls {
           'ingest did not accept',
         );
       }
-      this.#logger.debug({ ids: messages.filter((_, i) => !outcomes[i]).map((m) => m.id) }, 'accepted');
+      if (this.#logger.isLevelEnabled('debug')) {
+        this.#logger.debug({ ids: messages.filter((_, i) => !outcomes[i]).map((m) => m.id) }, 'accepted');
+      }
       return outcomes;
     } catch (error) {
       this.#failed(error, count);
