@@ -161,7 +161,7 @@ describe('stepResult', () => {
 
   it('describes itself in one progress line', () => {
     expect(describeStep('[1/6] 50 msg/s', result(null))).toBe(
-      '  [1/6] 50 msg/s: accepted 49.0/s, errors 1.01 %, HTTP p50 4.0 / p99 12.0 ms; e2e Kafka → Redis p50 2 / p99 9 ms, RabbitMQ → Valkey p50 2 / p99 9 ms; ' +
+      '  [1/6] 50 msg/s: accepted 49.0/s, errors 1.01 %, 5 requests not sent in time (the generator fell behind), HTTP p50 4.0 / p99 12.0 ms; e2e Kafka → Redis p50 2 / p99 9 ms, RabbitMQ → Valkey p50 2 / p99 9 ms; ' +
         'drained in 0.2s / never; exact ✓; machine 1.20 of 2 cores busy (0.10 not ours)',
     );
   });
