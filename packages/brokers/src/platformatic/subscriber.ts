@@ -70,6 +70,7 @@ export async function createPlatformaticKafkaSubscriber(
   const pauseAt = maxBatch * concurrency;
   const resumeAt = Math.floor(pauseAt / 2);
 
+  const heartbeatIntervalMs = Math.max(100, Math.min(3000, Math.floor(sessionTimeoutMs / 3)));
   const consumer = new Consumer({
     ...platformaticBaseOptions(options, { retryDelayMs: 250 }),
     groupId,
@@ -77,7 +78,7 @@ export async function createPlatformaticKafkaSubscriber(
     sessionTimeout: sessionTimeoutMs,
     // A third of the session, as the Java client's defaults (10 s / 3 s): three heartbeats may fail before the
     // member is replaced.
-    heartbeatInterval: Math.max(100, Math.min(3000, Math.floor(sessionTimeoutMs / 3))),
+    heartbeatInterval: heartbeatIntervalMs,
     rebalanceTimeout: Math.max(sessionTimeoutMs, 10_000),
     maxWaitTime: maxWaitMs,
     // kafkajs's defaults: 10 MB per fetch, 1 MB per partition.
@@ -103,6 +104,8 @@ export async function createPlatformaticKafkaSubscriber(
   /** Partition → the offset to commit (one past its last handled record) with its leader epoch, not yet committed. */
   const handled = new Map<number, { offset: bigint; leaderEpoch: number }>();
   let commitTimer: NodeJS.Timeout | undefined;
+  let membershipTimer: NodeJS.Timeout | undefined;
+  let rejoining: Promise<void> | undefined;
   let committing: Promise<void> | undefined;
   const stopping = new AbortController();
 
@@ -211,6 +214,7 @@ export async function createPlatformaticKafkaSubscriber(
     }
     // After a rejoin or a new stream the library reads again from the committed offset: what is queued already
     // (or handled since) is not handed over twice.
+    failedStreams = 0;
     if (message.offset <= lane.last) return;
     lane.last = message.offset;
     lane.queue.push({
@@ -251,6 +255,20 @@ export async function createPlatformaticKafkaSubscriber(
     }
   }
   consumer.on('consumer:group:join', onJoin);
+  // The library emits 'error' on the consumer when it could not rejoin the group after a failed heartbeat (the broker
+  // away longer than its retries); it heartbeats no more. Unheard, an 'error' event would end the process. The
+  // stream is replaced: a new one joins the group again.
+  consumer.on('error', (error: unknown) => {
+    if (state !== 'running') return;
+    logger.warn({ groupId, topic, err: error }, 'kafka consumer left the group; joining again');
+    const failed = stream;
+    if (!failed) return; // a new stream is on its way already
+    stream = undefined;
+    opening = failed
+      .close()
+      .catch(() => {})
+      .then(() => reopen(nextReopenDelay()));
+  });
 
   /** Opens the stream; a stream that fails is replaced, after a pause that doubles, for as long as it takes. */
   async function openStream(): Promise<void> {
@@ -267,15 +285,23 @@ export async function createPlatformaticKafkaSubscriber(
     paused = false;
     opened.on('data', onMessage);
     opened.on('error', (error) => {
-      if (stream === opened) stream = undefined;
+      if (stream !== opened) return;
+      stream = undefined;
       if (state !== 'running') return;
       logger.warn({ groupId, topic, err: error }, 'kafka consumer stream failed; opening a new one');
-      opening = reopen(firstDelayMs);
+      opening = reopen(nextReopenDelay());
     });
     if (queued >= pauseAt) {
       paused = true;
       opened.pause();
     }
+  }
+
+  /** Streams that failed in a row, without a record in between: the pause before the next doubles with each. */
+  let failedStreams = 0;
+  function nextReopenDelay(): number {
+    failedStreams += 1;
+    return Math.min(firstDelayMs * 2 ** (failedStreams - 1), 5000);
   }
 
   async function reopen(delayMs: number): Promise<void> {
@@ -314,6 +340,35 @@ export async function createPlatformaticKafkaSubscriber(
         what: `kafka consumer group ${groupId} on ${topic}`,
         isRetriable: isRetriableForKnownTopic,
       });
+      // After an outage the library may read again without being a member (its heartbeats stopped when a rejoin
+      // failed, and nothing joins again while the stream works): records flow, but the group would hand the
+      // partitions to another member, and readiness stays false. Found in a broker outage of 10 s; so a member
+      // that stays inactive for two heartbeat intervals joins again.
+      let inactiveChecks = 0;
+      membershipTimer = setInterval(() => {
+        if (state !== 'running' || !stream || consumer.isActive()) {
+          inactiveChecks = 0;
+          return;
+        }
+        inactiveChecks += 1;
+        if (inactiveChecks < 2 || rejoining) return;
+        rejoining = consumer
+          .joinGroup({
+            sessionTimeout: sessionTimeoutMs,
+            rebalanceTimeout: Math.max(sessionTimeoutMs, 10_000),
+            heartbeatInterval: heartbeatIntervalMs,
+          })
+          .then(
+            () => logger.info({ groupId, topic }, 'kafka consumer joined its group again'),
+            (error: unknown) =>
+              logger.warn({ groupId, topic, err: error }, 'kafka consumer cannot join its group yet'),
+          )
+          .finally(() => {
+            rejoining = undefined;
+            inactiveChecks = 0;
+          });
+      }, heartbeatIntervalMs);
+      membershipTimer.unref();
       commitTimer = setInterval(() => {
         committing ??= commitHandled().finally(() => {
           committing = undefined;
@@ -332,6 +387,8 @@ export async function createPlatformaticKafkaSubscriber(
         state = 'closing';
         stopping.abort();
         clearInterval(commitTimer);
+        clearInterval(membershipTimer);
+        await rejoining;
         await opening?.catch(() => {});
         // No new chunk starts; the ones in flight finish (a rejected one does not wait for its retry).
         await Promise.all(inFlight);
