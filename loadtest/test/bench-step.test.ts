@@ -7,6 +7,7 @@ import {
   describeStep,
   pipelineStep,
   saturation,
+  settledTotals,
   stepResult,
   waitForDrain,
   watchBacklog,
@@ -42,6 +43,33 @@ describe('checkExact', () => {
   it('fails on a message missing, or counted twice', () => {
     expect(checkExact(zero, { redis: 99, valkey: 100 }, 100, 0).ok).toBe(false);
     expect(checkExact(zero, { redis: 100, valkey: 101 }, 100, 0).ok).toBe(false);
+  });
+});
+
+describe('settledTotals', () => {
+  it('waits until late messages stop landing, then reads what they made', async () => {
+    // Late messages land on the 1st–4th reads; then the totals stand still.
+    const seen = [10, 12, 15, 15, 18, 18, 18, 18, 18, 18, 18, 18];
+    let reads = 0;
+    const read = async () => {
+      const total = seen[Math.min(reads++, seen.length - 1)] ?? 0;
+      return { redis: total, valkey: total };
+    };
+    const totals = await settledTotals(read, { quietMs: 40, timeoutMs: 5000, pollMs: 10 });
+    expect(totals).toEqual({ redis: 18, valkey: 18 });
+    expect(reads).toBeGreaterThanOrEqual(8);
+  });
+
+  it('gives up after the timeout while the totals still move', async () => {
+    let total = 0;
+    const started = Date.now();
+    const totals = await settledTotals(async () => ({ redis: ++total, valkey: total }), {
+      quietMs: 1000,
+      timeoutMs: 100,
+      pollMs: 10,
+    });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(totals.redis).toBeGreaterThan(1);
   });
 });
 

@@ -243,15 +243,23 @@ export async function waitForDrain(options: {
 }
 
 /**
- * After the drain: messages whose answer the generator never saw (unresolved) may still land, and a double count would show
- * now, so it settles for a moment more; then the stores' totals and both histograms (which restarts them).
+ * After the drain: messages whose answer the generator never saw (unresolved: no answer, or a 5xx while the ingest
+ * may have published them) can still land, seconds later when the ingest was slow, and would otherwise be counted in
+ * the next step's window (a warm-up whose first calls waited on a new Kafka client once put 442 of its messages into
+ * the first step). So with any unresolved it waits until both totals have stood still for 2 s, at most the drain
+ * timeout; without, a moment, for a double count to show. Then the totals and both histograms (which restarts them).
  */
 async function measureAfter(
-  { system, stores }: StepContext,
+  { system, stores, drainTimeoutMs }: StepContext,
   unresolved: number,
 ): Promise<{ totals: Totals; latency: Record<PipelineName, LatencySnapshot> }> {
-  await sleep(unresolved > 0 ? 2000 : 300);
-  const totals = await stores.totals();
+  let totals: Totals;
+  if (unresolved > 0) {
+    totals = await settledTotals(() => stores.totals(), { quietMs: 2000, timeoutMs: drainTimeoutMs });
+  } else {
+    await sleep(300);
+    totals = await stores.totals();
+  }
   const snapshots = await Promise.all(pipelineNames.map((p) => takeLatency(consumerUrl(system, p))));
   const latency = Object.fromEntries(
     pipelineNames.map((p, i) => {
@@ -261,6 +269,24 @@ async function measureAfter(
     }),
   ) as Record<PipelineName, LatencySnapshot>;
   return { totals, latency };
+}
+
+/** Reads the totals every `pollMs` until they have not changed for `quietMs`, or `timeoutMs` has passed. */
+export async function settledTotals(
+  read: () => Promise<Totals>,
+  options: { quietMs: number; timeoutMs: number; pollMs?: number },
+): Promise<Totals> {
+  const { quietMs, timeoutMs, pollMs = 250 } = options;
+  const started = Date.now();
+  let last = await read();
+  let changedAt = Date.now();
+  while (Date.now() - changedAt < quietMs && Date.now() - started < timeoutMs) {
+    await sleep(pollMs);
+    const now = await read();
+    if (now.redis !== last.redis || now.valkey !== last.valkey) changedAt = Date.now();
+    last = now;
+  }
+  return last;
 }
 
 // ------------------------------------------------------------------------------------------------ the numbers
