@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type Admin, Partitioners, type Producer } from 'kafkajs';
 import { createCoalescer } from '../coalesce.ts';
 import type { Envelope, Publisher, PublisherOptions } from '../contract.ts';
 import { BrokerUnavailableError } from '../errors.ts';
 import { stderrLogger } from '../logger.ts';
+import { watchKafkaAvailability } from './availability.ts';
 import { createKafkaClient, type KafkaClientOptions } from './client.ts';
 
 export interface KafkaPublisherOptions extends PublisherOptions, KafkaClientOptions {
@@ -51,10 +51,9 @@ export const kafkaPublisherDefaults = {
  * An idempotent producer (acks=all; kafkajs allows one request in flight for idempotence) whose concurrent
  * publish() calls share requests: record key = envelope id, value = payload. Resolves once connected.
  *
- * kafkajs reports no outage between sends: it reconnects on the next send and retries it. So the broker is probed
- * here (a metadata request for the topic, every partition with a leader), every second and after any failed
- * send; while it is unreachable, publish() rejects at once with BrokerUnavailableError and isReady() is false,
- * so that callers answer 503 quickly instead of each waiting out its own retries.
+ * kafkajs reports no outage between sends, so the broker's availability is tracked by availability.ts, probed
+ * with a metadata request for the topic (every partition with a leader) on a client of its own: while it is
+ * unreachable, publish() rejects at once with BrokerUnavailableError and isReady() is false.
  */
 export async function createKafkaPublisher(options: KafkaPublisherOptions): Promise<KafkaPublisher> {
   const { topic, retries, retryDelayMs } = options;
@@ -89,15 +88,25 @@ export async function createKafkaPublisher(options: KafkaPublisherOptions): Prom
    * stored after all come again under the new id; counting is idempotent by message id.
    */
   let replaceProducer = false;
-  // The probe's own client: one attempt per probe, the loop below does the retrying.
+  // The probe's own client: one attempt per probe; availability.ts's loop does the retrying.
   let probeAdmin: Admin | undefined;
-  let unavailable: Error | undefined;
+
+  await producer.connect();
+  // Probing and publishing start once connected.
+  const availability = watchKafkaAvailability({
+    topic,
+    logger,
+    probeIntervalMs,
+    healthCheckIntervalMs,
+    reachable,
+  });
 
   const outgoing = createCoalescer<Envelope>({
     lingerMs,
     maxBatch,
     async send(envelopes) {
       // Gathered before the broker was found unreachable: fail them now rather than each after its own retries.
+      const unavailable = availability.unavailable;
       if (unavailable) throw new BrokerUnavailableError('kafka', `unreachable (${unavailable.message})`);
       stats.sends += 1;
       try {
@@ -114,24 +123,14 @@ export async function createKafkaPublisher(options: KafkaPublisherOptions): Prom
         });
       } catch (error) {
         replaceProducer = true;
-        markUnavailable(error);
+        availability.markUnavailable(error);
         throw new BrokerUnavailableError('kafka', `send failed: ${(error as Error).message}`, {
           cause: error,
         });
       }
     },
   });
-
-  await producer.connect();
-  let state: 'open' | 'closing' | 'closed' = 'open';
   let closed: Promise<void> | undefined;
-
-  function markUnavailable(error: unknown): void {
-    if (state !== 'open') return;
-    if (!unavailable)
-      logger.warn({ topic, err: error }, 'kafka unavailable: publishes rejected until it answers');
-    unavailable = error instanceof Error ? error : new Error(String(error));
-  }
 
   /** The broker answers a metadata request for the topic, and every partition has a leader. */
   async function reachable(): Promise<Error | undefined> {
@@ -152,60 +151,23 @@ export async function createKafkaPublisher(options: KafkaPublisherOptions): Prom
     }
   }
 
-  /**
-   * Every healthCheckIntervalMs, and while unavailable every probeIntervalMs (doubling to 2 s): is the broker
-   * reachable? So readiness follows the broker even when nothing is being published, and a broker that went away
-   * is known before the next publish has to wait out its retries.
-   */
-  async function monitor(signal: AbortSignal): Promise<void> {
-    let delay = probeIntervalMs;
-    while (state === 'open') {
-      try {
-        await sleep(unavailable ? delay : healthCheckIntervalMs, undefined, { signal, ref: false });
-      } catch {
-        return; // closing
-      }
-      const error = await reachable();
-      if (state !== 'open') return;
-      if (error === undefined) {
-        if (unavailable) logger.info({ topic }, 'kafka reachable again: publishing');
-        unavailable = undefined;
-        delay = probeIntervalMs;
-      } else if (unavailable) {
-        delay = Math.min(delay * 2, 2000);
-      } else {
-        markUnavailable(error);
-      }
-    }
-  }
-  const stopMonitor = new AbortController();
-  const monitoring = monitor(stopMonitor.signal);
-
   return {
     publish(envelopes) {
-      if (state !== 'open') {
-        return Promise.reject(new BrokerUnavailableError('kafka', 'the publisher is closed'));
-      }
-      if (unavailable) {
-        return Promise.reject(
-          new BrokerUnavailableError('kafka', `unreachable (${unavailable.message}); retry later`),
-        );
-      }
+      const refusal = availability.refusal();
+      if (refusal) return Promise.reject(refusal);
       stats.calls += 1;
       stats.envelopes += envelopes.length;
       return outgoing.add(envelopes);
     },
-    isReady: () => state === 'open' && !unavailable,
+    isReady: () => availability.isReady(),
     stats: () => ({ ...stats }),
     close() {
       closed ??= (async () => {
-        state = 'closing';
-        stopMonitor.abort();
+        const probing = availability.stop();
         await outgoing.drain();
-        await monitoring;
+        await probing;
         await probeAdmin?.disconnect().catch(() => {});
         await producer.disconnect();
-        state = 'closed';
       })();
       return closed;
     },

@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin, compatibilityPartitioner, Producer } from '@platformatic/kafka';
 import { createCoalescer } from '../coalesce.ts';
 import type { Envelope } from '../contract.ts';
 import { BrokerUnavailableError } from '../errors.ts';
+import { watchKafkaAvailability } from '../kafka/availability.ts';
 import {
   type KafkaPublisher,
   type KafkaPublisherOptions,
@@ -26,8 +26,8 @@ const defaultSendRetryDelayMs = 300;
  * Keys are partitioned as kafkajs and the Java client do (murmur2 masked to 31 bits, the library's
  * compatibilityPartitioner), so that a topic written by both adapters keeps each id in one partition.
  *
- * The library reconnects by itself and reports no outage between sends either, so the broker is probed here as in
- * the kafkajs adapter: every healthCheckIntervalMs, and after a failed send, a metadata request for the topic on a
+ * The library reconnects by itself and reports no outage between sends either, so the broker's availability is
+ * tracked as in the kafkajs adapter (kafka/availability.ts), probed with a metadata request for the topic on a
  * client of its own (one attempt); while it fails, publish() rejects at once with BrokerUnavailableError and
  * isReady() is false. After a failed send the library itself drops its producer id and sequence numbers, so the
  * next send starts a fresh idempotent session (records the failed send stored after all come again under the new
@@ -59,33 +59,6 @@ export async function createPlatformaticKafkaPublisher(
       { retries: 0 },
     ),
   );
-  let unavailable: Error | undefined;
-  let state: 'open' | 'closing' | 'closed' = 'open';
-
-  const outgoing = createCoalescer<Envelope>({
-    lingerMs,
-    maxBatch,
-    async send(envelopes) {
-      if (unavailable) throw new BrokerUnavailableError('kafka', `unreachable (${unavailable.message})`);
-      stats.sends += 1;
-      // One Produce request per leader broker a send reaches; the library's retries are not counted.
-      stats.produceRequests += 1;
-      try {
-        await producer.send({
-          messages: envelopes.map((envelope) => ({
-            topic,
-            key: Buffer.from(envelope.id),
-            value: envelope.payload,
-          })),
-        });
-      } catch (error) {
-        markUnavailable(error);
-        throw new BrokerUnavailableError('kafka', `send failed: ${(error as Error).message}`, {
-          cause: error,
-        });
-      }
-    },
-  });
 
   try {
     // Connects, logs in and starts the idempotent session now: a wrong password or an unreachable broker stops
@@ -100,14 +73,41 @@ export async function createPlatformaticKafkaPublisher(
     await Promise.all([producer.close().catch(() => {}), probe.close().catch(() => {})]);
     throw explainPlatformaticError(error);
   }
-  let closed: Promise<void> | undefined;
+  // Probing and publishing start once connected.
+  const availability = watchKafkaAvailability({
+    topic,
+    logger,
+    probeIntervalMs,
+    healthCheckIntervalMs,
+    reachable,
+  });
 
-  function markUnavailable(error: unknown): void {
-    if (state !== 'open') return;
-    if (!unavailable)
-      logger.warn({ topic, err: error }, 'kafka unavailable: publishes rejected until it answers');
-    unavailable = error instanceof Error ? error : new Error(String(error));
-  }
+  const outgoing = createCoalescer<Envelope>({
+    lingerMs,
+    maxBatch,
+    async send(envelopes) {
+      const unavailable = availability.unavailable;
+      if (unavailable) throw new BrokerUnavailableError('kafka', `unreachable (${unavailable.message})`);
+      stats.sends += 1;
+      // One Produce request per leader broker a send reaches; the library's retries are not counted.
+      stats.produceRequests += 1;
+      try {
+        await producer.send({
+          messages: envelopes.map((envelope) => ({
+            topic,
+            key: Buffer.from(envelope.id),
+            value: envelope.payload,
+          })),
+        });
+      } catch (error) {
+        availability.markUnavailable(error);
+        throw new BrokerUnavailableError('kafka', `send failed: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+    },
+  });
+  let closed: Promise<void> | undefined;
 
   async function reachable(): Promise<Error | undefined> {
     try {
@@ -120,55 +120,23 @@ export async function createPlatformaticKafkaPublisher(
     }
   }
 
-  async function monitor(signal: AbortSignal): Promise<void> {
-    let delay = probeIntervalMs;
-    while (state === 'open') {
-      try {
-        await sleep(unavailable ? delay : healthCheckIntervalMs, undefined, { signal, ref: false });
-      } catch {
-        return; // closing
-      }
-      const error = await reachable();
-      if (state !== 'open') return;
-      if (error === undefined) {
-        if (unavailable) logger.info({ topic }, 'kafka reachable again: publishing');
-        unavailable = undefined;
-        delay = probeIntervalMs;
-      } else if (unavailable) {
-        delay = Math.min(delay * 2, 2000);
-      } else {
-        markUnavailable(error);
-      }
-    }
-  }
-  const stopMonitor = new AbortController();
-  const monitoring = monitor(stopMonitor.signal);
-
   return {
     publish(envelopes) {
-      if (state !== 'open') {
-        return Promise.reject(new BrokerUnavailableError('kafka', 'the publisher is closed'));
-      }
-      if (unavailable) {
-        return Promise.reject(
-          new BrokerUnavailableError('kafka', `unreachable (${unavailable.message}); retry later`),
-        );
-      }
+      const refusal = availability.refusal();
+      if (refusal) return Promise.reject(refusal);
       stats.calls += 1;
       stats.envelopes += envelopes.length;
       return outgoing.add(envelopes);
     },
-    isReady: () => state === 'open' && !unavailable,
+    isReady: () => availability.isReady(),
     stats: () => ({ ...stats }),
     close() {
       closed ??= (async () => {
-        state = 'closing';
-        stopMonitor.abort();
+        const probing = availability.stop();
         await outgoing.drain();
-        await monitoring;
+        await probing;
         await probe.close().catch(() => {});
         await producer.close();
-        state = 'closed';
       })();
       return closed;
     },
