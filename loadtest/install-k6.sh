@@ -18,22 +18,9 @@ if [ -x "$k6" ] && "$k6" version 2>/dev/null | grep -q "k6 ${version}\b"; then
   echo "$k6"
   exit 0
 fi
-if ! command -v go >/dev/null 2>&1; then
-  for candidate in /usr/local/go/bin /usr/lib/go/bin; do
-    [ -x "$candidate/go" ] && export PATH="$candidate:$PATH" && break
-  done
-fi
-command -v go >/dev/null 2>&1 || {
-  echo "k6: Go is needed to build k6 ${version} (https://go.dev/dl/, or apt-get install golang-go ≥ 1.25)" >&2
-  exit 1
-}
-# The machine's Go as it is (no toolchain download). Without HOME (a stripped environment) Go has no default
-# cache folders: they go under .tools/go then.
-export GOTOOLCHAIN=local
-if [ -z "${HOME:-}" ]; then
-  export GOCACHE=${GOCACHE:-$root/.tools/go/cache} GOPATH=${GOPATH:-$root/.tools/go}
-  export GOFLAGS="${GOFLAGS:-} -modcacherw"
-fi
+# shellcheck source=go-tool.sh
+source "$root/loadtest/go-tool.sh"
+use_go k6 "$version" "golang-go ≥ 1.25"
 mkdir -p "$bin"
 say "building k6 ${version} with $(go version | cut -d' ' -f3) into .tools/bin/ (a few minutes the first time)"
 start=$(date +%s)

@@ -19,22 +19,9 @@ if [ -x "$vegeta" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$version" ]; then
   echo "$vegeta"
   exit 0
 fi
-if ! command -v go >/dev/null 2>&1; then
-  for candidate in /usr/local/go/bin /usr/lib/go/bin; do
-    [ -x "$candidate/go" ] && export PATH="$candidate:$PATH" && break
-  done
-fi
-command -v go >/dev/null 2>&1 || {
-  echo "vegeta: Go is needed to build vegeta ${version} (https://go.dev/dl/, or apt-get install golang-go)" >&2
-  exit 1
-}
-# The machine's Go as it is (no toolchain download). Without HOME (a stripped environment) Go has no default
-# cache folders: they go under .tools/go then.
-export GOTOOLCHAIN=local
-if [ -z "${HOME:-}" ]; then
-  export GOCACHE=${GOCACHE:-$root/.tools/go/cache} GOPATH=${GOPATH:-$root/.tools/go}
-  export GOFLAGS="${GOFLAGS:-} -modcacherw"
-fi
+# shellcheck source=go-tool.sh
+source "$root/loadtest/go-tool.sh"
+use_go vegeta "$version" "golang-go"
 mkdir -p "$bin"
 say "building vegeta ${version} with $(go version | cut -d' ' -f3) into .tools/bin/"
 start=$(date +%s)
