@@ -95,8 +95,12 @@ export interface References {
 
 export interface BenchReport {
   tool: 'tandem bench';
-  /** 1: k6 drove the ladder; 2: the lean generator, with CPU per message, the knee and the references. */
-  version: 1 | 2;
+  /**
+   * 1: k6 drove the ladder; 2: the lean generator, with CPU per message, the knee and the references; 3: the same
+   * figures, and the knee also names the busiest process at the last sustained rate (at the first failed one, a
+   * collapsing step's busiest is often the generator, opening connections without bound, which hides the cause).
+   */
+  version: 1 | 2 | 3;
   mode: 'quick' | 'full' | 'custom';
   startedAt: string;
   finishedAt: string;
@@ -227,6 +231,16 @@ export interface Knee {
   cores: number;
   microsPerMessage: number;
   machineBusyCores: number;
+  /** The busiest process at the last sustained rate, when one was and the knee is past it. */
+  lastSustained?: Busiest & { rate: number };
+}
+
+/** A process and how busy it was at one rate. */
+export interface Busiest {
+  process: string;
+  kind: 'service' | 'server' | 'load';
+  cores: number;
+  microsPerMessage: number;
 }
 
 /** What would take load off each of tandem's services, for the report's knee line. */
@@ -238,31 +252,56 @@ const relief: Record<string, string> = {
   'rabbit-consumer': 'a larger prefetch and more deliveries per store round trip',
 };
 
-/** The first rate not sustained (or the highest, if all were), and which process was busiest there. */
+/** The first rate not sustained (or the highest, if all were), and which process was busiest there and at the last sustained rate. */
 export function knee(report: BenchReport): Knee | null {
   const groups = byRate(report.steps);
   const sustained = sustainedRate(report);
   const group = groups.find((g) => sustained === null || g.rate > sustained) ?? groups.at(-1);
   if (group === undefined) return null;
-  const busiest = report.settings.processes
-    .map((p) => ({ ...p, cores: group.of((s) => s.processes[p.name]?.cpuCores ?? null).median }))
-    .filter((p) => Number.isFinite(p.cores))
-    .sort((a, b) => b.cores - a.cores)[0];
+  const busiest = busiestAt(report, group);
   if (busiest === undefined) return null;
+  const held = groups.find((g) => g.rate === sustained);
+  const lastSustained = held && held !== group ? busiestAt(report, held) : undefined;
   return {
     rate: group.rate,
     sustained: sustained !== null && group.rate <= sustained,
-    process: busiest.name,
-    kind: busiest.kind,
-    cores: busiest.cores,
-    microsPerMessage: group.of((s) => cpuMicrosPerMessage(s, busiest.name)).median,
+    ...busiest,
     machineBusyCores: group.of((s) => s.machine.busyCores).median,
+    ...(held && lastSustained ? { lastSustained: { ...lastSustained, rate: held.rate } } : {}),
   };
+}
+
+/** The process nearest to a full core (or past it, for a multi-threaded server) at one rate. */
+function busiestAt(report: BenchReport, group: RateSummary): Busiest | undefined {
+  const top = report.settings.processes
+    .map((p) => ({ ...p, cores: group.of((s) => s.processes[p.name]?.cpuCores ?? null).median }))
+    .filter((p) => Number.isFinite(p.cores))
+    .sort((a, b) => b.cores - a.cores)[0];
+  return top === undefined
+    ? undefined
+    : {
+        process: top.name,
+        kind: top.kind,
+        cores: top.cores,
+        microsPerMessage: group.of((s) => cpuMicrosPerMessage(s, top.name)).median,
+      };
 }
 
 const thousands = (v: number) => Math.round(v).toLocaleString('en-US');
 const ratio = (part: number | null, whole: number | undefined) =>
   part !== null && whole !== undefined && whole > 0 ? `${((100 * part) / whole).toFixed(1)} %` : '–';
+
+/** "**name** at 0.9 core (450 µs of CPU per message) — what it means", for the knee lines. */
+function busiestLine(report: BenchReport, busiest: Busiest): string {
+  const service = report.settings.processes.find((p) => p.name === busiest.process)?.kind === 'service';
+  const what =
+    busiest.kind === 'load'
+      ? ' — the load generator itself: this run measured the generator, not tandem'
+      : service
+        ? ` — one of tandem's own services; what would move it: ${relief[busiest.process.replace(/-\d+$/, '')] ?? 'less work per message'}`
+        : ' — a server of the stack, not tandem';
+  return `**${busiest.process}** at ${num(busiest.cores, 2)} core (${num(busiest.microsPerMessage, 0)} µs of CPU per message)${what}`;
+}
 
 /** Version 2's verdict lines: the references and ratios, and the knee. */
 function verdictV2(report: BenchReport, sustained: number | null): string[] {
@@ -286,19 +325,18 @@ function verdictV2(report: BenchReport, sustained: number | null): string[] {
     lines.push(`- References, measured in this run on this machine: ${parts.join('; ')}.`);
   }
   if (k) {
-    const service = report.settings.processes.find((p) => p.name === k.process)?.kind === 'service';
     const where = k.sustained
       ? `No rate failed; at the highest measured, ${k.rate} msg/s,`
       : `At the knee, ${k.rate} msg/s (the first rate not sustained),`;
-    const what =
-      k.kind === 'load'
-        ? ' — the load generator itself: this run measured the generator, not tandem'
-        : service
-          ? ` — one of tandem's own services; what would move it: ${relief[k.process.replace(/-\d+$/, '')] ?? 'less work per message'}`
-          : ' — a server of the stack, not tandem';
     lines.push(
-      `- Saturates first: ${where} the busiest process was **${k.process}** at ${num(k.cores, 2)} core (${num(k.microsPerMessage, 0)} µs of CPU per message)${what}. The machine: ${num(k.machineBusyCores, 2)} of ${report.machine.cores} cores busy.`,
+      `- Saturates first: ${where} the busiest process was ${busiestLine(report, k)}. The machine: ${num(k.machineBusyCores, 2)} of ${report.machine.cores} cores busy.`,
     );
+    const last = k.lastSustained;
+    if (report.version >= 3 && last) {
+      lines.push(
+        `- At the last sustained rate, ${last.rate} msg/s, the busiest process was ${busiestLine(report, last)}.`,
+      );
+    }
   }
   return lines;
 }

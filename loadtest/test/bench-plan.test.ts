@@ -91,6 +91,10 @@ describe('the plan', () => {
     const p = plan('--quick', '--rates', '10,20');
     expect(p).toMatchObject({ rates: [10, 20], durationSeconds: 10, repeats: 2, warmupSeconds: 10 });
     expect(p.outBase).toBe(join(resultsDir, '2026-11-21T16-06-30Z'));
+    // A profiled run's figures carry the profiler's cost: a check too.
+    expect(plan('--rates', '800', '--cpu-prof').outBase).toBe(
+      join(resultsDir, 'tmp', '2026-11-21T16-06-30Z-cpuprof'),
+    );
   });
 
   it('names the run after what changes what is measured; --out moves the reports, not the logs', () => {

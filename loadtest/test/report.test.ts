@@ -284,6 +284,30 @@ describe('a version-2 report', () => {
     expect(markdown(v2(generatorBound), 'c.svg')).toContain('the load generator itself');
   });
 
+  it('from version 3, also names the busiest process at the last sustained rate', () => {
+    // The failed step collapsed onto the generator; the step before it shows what limited tandem.
+    const collapsed = [
+      step(1, 50, { processes: usage(0.4, 0.05, 0.1) }),
+      step(1, 100, { processes: usage(0.3, 0.2, 1.2), errorRate: 0.3 }),
+    ];
+    const v3 = { ...v2(collapsed), version: 3 as const };
+    expect(knee(v3)).toMatchObject({
+      rate: 100,
+      process: 'vegeta',
+      lastSustained: { rate: 50, process: 'edge-api', cores: 0.4 },
+    });
+    const text = markdown(v3, 'c.svg');
+    expect(text).toContain('the busiest process was **vegeta** at 1.20 core');
+    expect(text).toContain(
+      "- At the last sustained rate, 50 msg/s, the busiest process was **edge-api** at 0.40 core (8000 µs of CPU per message) — one of tandem's own services",
+    );
+    // Version 2 reports re-render as they were written.
+    expect(markdown(v2(collapsed), 'c.svg')).not.toContain('At the last sustained rate');
+    // Nothing sustained: no such line.
+    const none = [step(1, 50, { processes: usage(0.4, 0.05, 0.1), errorRate: 0.5 })];
+    expect(knee({ ...v2(none), version: 3 })?.lastSustained).toBeUndefined();
+  });
+
   it('reports the references and tandem as a share of them, by path', () => {
     const single = markdown(v2(steps), 'c.svg');
     expect(single).toContain(

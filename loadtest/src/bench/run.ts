@@ -151,7 +151,7 @@ function report(
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   return {
     tool: 'tandem bench',
-    version: 2,
+    version: 3,
     mode: plan.mode,
     startedAt: plan.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
