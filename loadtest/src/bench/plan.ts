@@ -203,7 +203,10 @@ function benchPlan(flags: Flags, startedAt: Date): BenchPlan {
   // A quick run is a check, and a profiled run's figures include the profiler's own cost: neither is a result to
   // keep, so they go under the git-ignored tmp/ unless --out says otherwise.
   const name = `${stamp}${mode === 'quick' ? '-quick' : ''}${path === 'batch' ? '-batch' : ''}${replicas === 2 ? '-replicas2' : ''}${ingest === 'http' ? '-http' : ''}${cpuProfile ? '-cpuprof' : ''}`;
-  const outBase = join(flags.out ?? (mode === 'quick' || cpuProfile ? join(resultsDir, 'tmp') : resultsDir), name);
+  const outBase = join(
+    flags.out ?? (mode === 'quick' || cpuProfile ? join(resultsDir, 'tmp') : resultsDir),
+    name,
+  );
   return {
     mode,
     rates,
