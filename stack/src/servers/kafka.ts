@@ -31,18 +31,33 @@ function java(
   jvm: readonly string[] = [],
   log4j?: string,
 ): [string, string[]] {
-  return [
-    'java',
-    [
-      ...jvm,
-      ...(log4j ? [`-Dlog4j2.configurationFile=${log4j}`] : []),
-      '-cp',
-      `${kafkaJarsDir()}/*`,
-      mainClass,
-      ...args,
-    ],
-  ];
+  return ['java', [...javaOptions(jvm, log4j), mainClass, ...args]];
 }
+
+/**
+ * As java(), with the main class and its arguments in `argFile` (`java @file`, readable by its owner only), so that
+ * `ps` never shows them: for a command whose arguments carry a secret. The caller removes the file afterwards.
+ */
+function javaWithArgFile(
+  argFile: string,
+  mainClass: string,
+  args: readonly string[],
+  jvm: readonly string[] = [],
+  log4j?: string,
+): [string, string[]] {
+  // One argument per line, quoted; inside quotes the launcher reads \\ and \" as \ and ".
+  const quote = (arg: string) => `"${arg.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+  writePrivate(argFile, `${[mainClass, ...args].map(quote).join('\n')}\n`);
+  // Only the arguments go in the file: the launcher expands no class-path wildcard read from one.
+  return ['java', [...javaOptions(jvm, log4j), `@${argFile}`]];
+}
+
+const javaOptions = (jvm: readonly string[], log4j?: string) => [
+  ...jvm,
+  ...(log4j ? [`-Dlog4j2.configurationFile=${log4j}`] : []),
+  '-cp',
+  `${kafkaJarsDir()}/*`,
+];
 
 /** The one SASL mechanism the broker enables; the stack's env file names it for the clients (kafkajs spelling). */
 export const kafkaSaslMechanism = 'SCRAM-SHA-512';
@@ -161,7 +176,10 @@ export function kafka(location: StackLocation): LocalServer {
     if (!existsSync(clusterIdFile)) writeFileSync(clusterIdFile, randomBytes(16).toString('base64url'));
     const clusterId = readFileSync(clusterIdFile, 'utf8').trim();
     const user = credentials(secrets);
-    const [command, args] = java(
+    // The SCRAM password is an argument of the tool: in a file, never on the command line where `ps` shows it.
+    const argFile = join(dirs.root, 'format.args');
+    const [command, args] = javaWithArgFile(
+      argFile,
       'kafka.tools.StorageTool',
       [
         'format',
@@ -182,6 +200,8 @@ export function kafka(location: StackLocation): LocalServer {
       // The tool may echo its --add-scram argument: never the password.
       const output = String((error as { stdout?: string }).stdout ?? error).replaceAll(user.password, '***');
       throw new StackError(`formatting Kafka's storage failed: ${output}`);
+    } finally {
+      rmSync(argFile, { force: true });
     }
     writePrivate(credentialFile, `${credentialDigest(user)}\n`);
   };
