@@ -132,14 +132,10 @@ export function parseMessageInput(body: unknown): ParseResult {
   }
   const issues: Issue[] = [];
   const record = body as Record<string, unknown>;
-  const own = (name: string): unknown => (Object.hasOwn(record, name) ? record[name] : undefined);
 
-  const description = text(own('description'), 'description', MAX_DESCRIPTION_LENGTH, issues);
+  const description = text(own(record, 'description'), 'description', MAX_DESCRIPTION_LENGTH, issues);
 
-  let country = text(own('country'), 'country', MAX_COUNTRY_LENGTH, issues, (value) =>
-    // NFC last: upper-casing may decompose (ΐ -> Ϊ́), and the result must parse again to itself.
-    value.replace(/ {2,}/g, ' ').toUpperCase().normalize('NFC'),
-  );
+  let country = text(own(record, 'country'), 'country', MAX_COUNTRY_LENGTH, issues, normaliseCountry);
   if (country !== undefined && !(COUNTRY_PATTERN.test(country) && LETTER.test(country))) {
     issues.push({
       field: 'country',
@@ -150,14 +146,14 @@ export function parseMessageInput(body: unknown): ParseResult {
   }
 
   let weather: string | undefined;
-  const rawWeather = text(own('weather'), 'weather', Number.POSITIVE_INFINITY, issues);
+  const rawWeather = text(own(record, 'weather'), 'weather', Number.POSITIVE_INFINITY, issues);
   if (rawWeather !== undefined) {
     weather = normaliseWeather(rawWeather);
     if (weather === undefined)
       issues.push({ field: 'weather', code: 'invalid_weather', message: WEATHER_RULE });
   }
 
-  const rawId = own('id');
+  const rawId = own(record, 'id');
   let id: string | undefined;
   if (rawId !== undefined && rawId !== null) {
     if (typeof rawId !== 'string') {
@@ -177,6 +173,15 @@ export function parseMessageInput(body: unknown): ParseResult {
   return { ok: true, value };
 }
 
+/** A field of the body's own, never an inherited one. */
+function own(record: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(record, name) ? record[name] : undefined;
+}
+
+// NFC last: upper-casing may decompose (ΐ -> Ϊ́), and the result must parse again to itself.
+const normaliseCountry = (trimmed: string) => trimmed.replace(/ {2,}/g, ' ').toUpperCase().normalize('NFC');
+const unchanged = (trimmed: string) => trimmed;
+
 const ID_RULE = `id must be 1..${MAX_ID_LENGTH} characters, each an ASCII letter, digit, '.', '_', ':' or '-'`;
 
 /** A required string field: trimmed, checked, then `normalise`d; pushes at most one issue. */
@@ -185,7 +190,7 @@ function text(
   field: string,
   max: number,
   issues: Issue[],
-  normalise: (trimmed: string) => string = (trimmed) => trimmed,
+  normalise: (trimmed: string) => string = unchanged,
 ): string | undefined {
   if (value === undefined) {
     issues.push({ field, code: 'required', message: `${field} is required` });
@@ -205,11 +210,12 @@ function text(
     return undefined;
   }
   const result = normalise(trimmed);
-  const length = codePoints(result);
-  if (length === 0) {
+  if (result.length === 0) {
     issues.push({ field, code: 'too_short', message: `${field} must not be empty` });
     return undefined;
   }
+  // Code points are counted only when they may be too many: a string has at most as many as UTF-16 units.
+  const length = result.length > max ? codePoints(result) : result.length;
   if (length > max) {
     issues.push({
       field,

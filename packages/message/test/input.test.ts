@@ -53,6 +53,12 @@ describe('parseMessageInput: accepted and normalised', () => {
     ['unknown fields ignored', { extra: 1, acceptedAt: 5 }, {}],
     ['description of exactly 500', { description: 'x'.repeat(500) }, { description: 'x'.repeat(500) }],
     ['500 emoji are 500 characters', { description: '☔'.repeat(500) }, { description: '☔'.repeat(500) }],
+    // Outside the BMP: 1,000 UTF-16 units, still 500 characters.
+    [
+      '500 astral emoji are 500 characters',
+      { description: '🌧'.repeat(500) },
+      { description: '🌧'.repeat(500) },
+    ],
     ['country of exactly 56', { country: 'a'.repeat(56) }, { country: 'A'.repeat(56) }],
     ['id of exactly 128', { id: 'a'.repeat(128) }, { id: 'a'.repeat(128) }],
     ['control characters at the ends are trimmed', { description: '\thi\r\n' }, { description: 'hi' }],
@@ -106,6 +112,7 @@ describe('parseMessageInput: rejected', () => {
     ['description an object', { description: { a: 1 } }, 'description', 'invalid_type'],
     ['description blank', { description: '   ' }, 'description', 'too_short'],
     ['description 501', { description: long(501) }, 'description', 'too_long'],
+    ['description 501 astral emoji', { description: '🌧'.repeat(501) }, 'description', 'too_long'],
     ['description NUL', { description: 'a\u0000b' }, 'description', 'invalid_characters'],
     ['description inner newline', { description: 'a\nb' }, 'description', 'invalid_characters'],
     ['description DEL', { description: 'a\u007fb' }, 'description', 'invalid_characters'],
@@ -135,6 +142,13 @@ describe('parseMessageInput: rejected', () => {
     const body: Record<string, unknown> = { ...valid, ...fields };
     for (const [name, value] of Object.entries(fields)) if (value === undefined) delete body[name];
     expect(issuesOf(body)).toEqual([{ field, code }]);
+  });
+
+  it('counts a too long value in characters, not UTF-16 units', () => {
+    const result = parseMessageInput({ ...valid, description: '🌧'.repeat(501) });
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.issues[0]?.message).toBe('description must be at most 500 characters (got 501)');
   });
 
   it('reports every field of an empty object as required', () => {
