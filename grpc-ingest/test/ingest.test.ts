@@ -5,6 +5,7 @@
 import { credentials, type Server, status } from '@grpc/grpc-js';
 import { decodeMessage } from '@tandem/message';
 import { HealthClient, loadWeatherPackage, type WeatherServiceClient } from '@tandem/proto';
+import { register } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bind, createIngest, createIngestServer, shutdown } from '../src/app.ts';
 import { RecordingPublisher } from './recording-publisher.ts';
@@ -104,6 +105,22 @@ describe('ProcessTweet', () => {
       code: status.UNAVAILABLE,
       details: expect.stringMatching(/rabbitmq.*retry with the same id/),
     });
+  });
+
+  it('answers UNAVAILABLE when a publisher throws instead of rejecting, and frees its in-flight room', async () => {
+    const publish = kafka.publish.bind(kafka);
+    kafka.publish = () => {
+      throw new Error('socket gone');
+    };
+    await expect(processTweet({ description: 'x', country: 'GT', weather: 'Sunny' })).rejects.toMatchObject({
+      code: status.UNAVAILABLE,
+      details: expect.stringMatching(/not confirmed by kafka/),
+    });
+    kafka.publish = publish;
+    // The limit is 10: all of them fit again.
+    await expect(
+      processBatch(Array.from({ length: 10 }, () => ({ description: 'x', country: 'GT', weather: 'Sunny' }))),
+    ).resolves.toMatchObject({ success: true });
   });
 
   it('fails fast with UNAVAILABLE when a broker is not connected, publishing nowhere', async () => {
@@ -262,6 +279,36 @@ describe('ProcessTweets', () => {
 
   it('refuses a call with no message as a whole, with INVALID_ARGUMENT', async () => {
     await expect(processTweets([])).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+  });
+});
+
+describe('metrics', () => {
+  /** A metric's values now, by its label (outcome or broker); a histogram's by series (`_count`, ...). */
+  async function values(name: string, label: string, suffix = '') {
+    const metric = await register.getSingleMetric(name)?.get();
+    return Object.fromEntries(
+      (metric?.values ?? [])
+        .filter((v) => ((v as { metricName?: string }).metricName ?? name) === `${name}${suffix}`)
+        .map((v) => [String(v.labels[label]), v.value]),
+    );
+  }
+
+  it('counts messages by outcome and observes each broker publish', async () => {
+    const before = await values('ingest_messages_total', 'outcome');
+    const observedBefore = await values('ingest_publish_seconds', 'broker', '_count');
+    await processBatch([
+      { description: 'x', country: 'GT', weather: 'Sunny' },
+      { description: 'y', country: 'GT', weather: 'Rainy' },
+    ]);
+    await expect(processTweet({ description: '', country: 'GT', weather: 'Sunny' })).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+    });
+    const after = await values('ingest_messages_total', 'outcome');
+    const observedAfter = await values('ingest_publish_seconds', 'broker', '_count');
+    expect((after.accepted ?? 0) - (before.accepted ?? 0)).toBe(2);
+    expect((after.invalid ?? 0) - (before.invalid ?? 0)).toBe(1);
+    expect((observedAfter.kafka ?? 0) - (observedBefore.kafka ?? 0)).toBe(1);
+    expect((observedAfter.rabbitmq ?? 0) - (observedBefore.rabbitmq ?? 0)).toBe(1);
   });
 });
 
