@@ -1,3 +1,5 @@
+import { Socket } from 'node:net';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import {
   createRabbitPublisher,
   createRabbitSubscriber,
@@ -5,7 +7,7 @@ import {
   rabbitQueueBacklog,
   removeRabbitQueues,
 } from '../src/index.ts';
-import { brokerConformance } from './broker.case.ts';
+import { brokerConformance, makeEnvelopes } from './broker.case.ts';
 import { testLogger as logger, required, suffix } from './support.ts';
 
 const url = required('RABBITMQ_URL');
@@ -24,4 +26,44 @@ brokerConformance({
       },
     };
   },
+});
+
+describe('rabbitmq publisher writes', () => {
+  it('sends a batch in a few socket writes, not one per message', async () => {
+    const queue = `brokers-test-${suffix()}`;
+    const publisher = await createRabbitPublisher({ url, queue, logger });
+    onTestFinished(async () => {
+      await publisher.close();
+      await removeRabbitQueues({ url, queues: [queue] });
+    });
+    await publisher.publish(makeEnvelopes(1, 'warm-up'));
+
+    // The real sockets, observed: every write that reaches the kernel goes through _write or _writev.
+    const port = Number(new URL(url).port || 5672);
+    let writes = 0;
+    const count = function (this: Socket) {
+      if (this.remotePort === port) writes += 1;
+    };
+    const write = Socket.prototype._write;
+    const writev = Socket.prototype._writev;
+    const spies = [
+      vi.spyOn(Socket.prototype, '_write').mockImplementation(function (this: Socket, ...args) {
+        count.call(this);
+        return write.apply(this, args);
+      }),
+      vi.spyOn(Socket.prototype, '_writev').mockImplementation(function (this: Socket, ...args) {
+        count.call(this);
+        return writev?.apply(this, args);
+      }),
+    ];
+    try {
+      await publisher.publish(makeEnvelopes(200, 'batch'));
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    // One per message (200) without batching; a handful with it (a heartbeat may slip in).
+    expect(writes).toBeGreaterThan(0);
+    expect(writes).toBeLessThanOrEqual(5);
+    expect(await rabbitQueueBacklog({ url, queue })).toBe(201);
+  });
 });
