@@ -3,7 +3,7 @@
 // ingest-gateway.case.ts.
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { type IngestAnswer, IngestCalls, type IngestSend } from '../src/ingest-gateway/calls.ts';
+import { type IngestAnswer, IngestCalls, type IngestSend, resultError } from '../src/ingest-gateway/calls.ts';
 import { expectMetricLines, failure, message } from './ingest-gateway.case.ts';
 
 /** A transport that records the signal of every call and answers as `answer` says. */
@@ -69,5 +69,22 @@ describe('IngestCalls', () => {
       'edge_ingest_submits_in_flight 0',
       'edge_messages_total{outcome="failed"} 2',
     ]);
+  });
+});
+
+describe('resultError', () => {
+  it.each([
+    [3, 'invalid', 'weather: unknown'],
+    [4, 'deadline', 'ingest did not accept: weather: unknown'],
+    [8, 'overloaded', 'ingest did not accept: weather: unknown'],
+    [14, 'unavailable', 'ingest did not accept: weather: unknown'],
+    [13, 'unavailable', 'ingest did not accept: weather: unknown'],
+  ])('answers a ProcessTweets result with code %i as %s', (code, kind, wording) => {
+    const error = resultError({ success: false, message: 'weather: unknown', code });
+    expect([error?.kind, error?.message]).toEqual([kind, wording]);
+  });
+
+  it('answers an accepted result with no error', () => {
+    expect(resultError({ success: true, message: 'accepted', code: 0 })).toBeUndefined();
   });
 });

@@ -218,6 +218,21 @@ describe('GrpcIngestGateway over gRPC', () => {
     }
   });
 
+  it('answers a ProcessTweet that misses its deadline in that fallback as a timeout, not as unavailable', async () => {
+    const older = grpcIngestDouble({ each: false });
+    await older.start();
+    try {
+      older.behave({ kind: 'slow', ms: 1_000 });
+      const client = older.gateway({ coalesceLingerMs: 20, deadlineMs: 200 });
+      const errors = await Promise.all(['t-1', 't-2'].map((id) => failure(client.submitOne(message(id)))));
+      expect(errors.map((e) => e.kind)).toEqual(['deadline', 'deadline']);
+      expect(errors[0]?.message).toMatch(/^ingest did not accept: DEADLINE_EXCEEDED: /);
+      expect(older.received.map((call) => call.method)).toEqual(['ProcessTweet', 'ProcessTweet']);
+    } finally {
+      await older.stop();
+    }
+  });
+
   it.each([
     ['127.0.0.1:50051', 'dns:///127.0.0.1:50051'],
     ['grpc-ingest.tandem.svc:50051', 'dns:///grpc-ingest.tandem.svc:50051'],

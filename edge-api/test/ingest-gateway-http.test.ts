@@ -7,7 +7,7 @@ import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { type HttpBindings, type ServerType, serve } from '@hono/node-server';
 import { httpStatusOfGrpc, type WeatherTweet, weatherHttpPaths } from '@tandem/proto';
 import { Hono } from 'hono';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createApp } from '../src/app.ts';
 import type { IngestErrorKind } from '../src/ingest-gateway/contract.ts';
 import { createIngestGateway } from '../src/ingest-gateway/create.ts';
@@ -286,6 +286,101 @@ describe('HttpIngestGateway over HTTP', () => {
       expect(() => new HttpIngestGateway({ address: bad })).toThrow(TypeError);
     },
   );
+});
+
+/**
+ * A stand-in for an ingest older than ProcessTweets: ProcessTweet and ProcessTweetBatch only, and for every other
+ * path what grpc-ingest's HTTP app answers (404 `no route …`), or 405 as a server that knows the path but not the
+ * method would. ProcessTweet answers by the id's prefix, so that one gathering holds every outcome: `invalid-` →
+ * 400, `busy-` → 429, `refused-` → 200 `success: false`, `slow-` → accepted after a second, else accepted.
+ */
+async function olderHttpIngest(missing: 404 | 405) {
+  const paths: string[] = [];
+  const app = new Hono();
+  app.post(weatherHttpPaths.ProcessTweet, async (c) => {
+    const { id = '' } = await c.req.json<WeatherTweet>();
+    paths.push(`${c.req.path} ${id}`);
+    if (id.startsWith('invalid-')) return c.json({ success: false, message: 'weather: unknown' }, 400);
+    if (id.startsWith('busy-')) return c.json({ success: false, message: 'at its limit' }, 429);
+    if (id.startsWith('refused-')) return c.json({ success: false, message: refusals.single, id: '' });
+    if (id.startsWith('slow-')) await new Promise((resolve) => setTimeout(resolve, 1_000));
+    return c.json({ success: true, message: 'accepted', id });
+  });
+  app.post(weatherHttpPaths.ProcessTweetBatch, async (c) => {
+    const { tweets } = await c.req.json<{ tweets: WeatherTweet[] }>();
+    paths.push(c.req.path);
+    return c.json({ success: true, message: 'accepted', ids: tweets.map((t) => t.id) });
+  });
+  app.notFound((c) => {
+    paths.push(c.req.path);
+    return c.json({ success: false, message: `no route ${c.req.method} ${c.req.path}` }, missing);
+  });
+  let server: ServerType | undefined;
+  const port = await new Promise<number>((resolve) => {
+    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port));
+  });
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server?.close(() => resolve());
+        if (server && 'closeAllConnections' in server) server.closeAllConnections();
+      }),
+  );
+  return { address: `http://127.0.0.1:${port}`, paths };
+}
+
+describe('HttpIngestGateway against an ingest older than ProcessTweets', () => {
+  const input = { description: 'Soleado hoy', country: 'gt', weather: 'Soleado' };
+
+  it.each([404, 405] as const)(
+    'on %i sends each gathered message as a ProcessTweet of its own, each request answered from its own',
+    async (missing) => {
+      const older = await olderHttpIngest(missing);
+      const gateway = ingest.gateway({ address: older.address, coalesceLingerMs: 50, deadlineMs: 300 });
+      const app = createApp({ ingest: gateway });
+      const ids = ['q-1', 'invalid-q-2', 'busy-q-3', 'refused-q-4', 'slow-q-5', 'q-6'];
+      const responses = await Promise.all(
+        ids.map((id) =>
+          app.request('/input', {
+            method: 'POST',
+            body: JSON.stringify({ ...input, id }),
+            headers: { 'Content-Type': 'application/json' },
+          }),
+        ),
+      );
+      const answers = await Promise.all(
+        responses.map(async (r) => {
+          const body = (await r.json()) as { id?: string; error?: { code: string } };
+          return [r.status, body.error?.code ?? body.id];
+        }),
+      );
+      expect(answers).toEqual([
+        [202, 'q-1'],
+        [400, 'rejected_by_ingest'],
+        [429, 'overloaded'],
+        [503, 'ingest_unavailable'],
+        [503, 'ingest_timeout'],
+        [202, 'q-6'],
+      ]);
+      // A try of ProcessTweets per gathering, then each message alone (in whatever order the ingest sees them).
+      const tries = older.paths.filter((path) => path === weatherHttpPaths.ProcessTweets);
+      expect(tries.length).toBeGreaterThanOrEqual(1);
+      expect(older.paths.filter((path) => path !== weatherHttpPaths.ProcessTweets).sort()).toEqual(
+        ids.map((id) => `${weatherHttpPaths.ProcessTweet} ${id}`).sort(),
+      );
+    },
+  );
+
+  it('passes any other failure of ProcessTweets on to every message, without a ProcessTweet', async () => {
+    ingest.behave({ kind: 'status', code: 500, message: 'bug' });
+    const client = ingest.gateway({ coalesceLingerMs: 20 });
+    const errors = await Promise.all(['r-1', 'r-2'].map((id) => failure(client.submitOne(message(id)))));
+    expect(errors.map((e) => [e.kind, e.message])).toEqual([
+      ['unavailable', 'HTTP 500: bug'],
+      ['unavailable', 'HTTP 500: bug'],
+    ]);
+    expect(ingest.calls().map((call) => call.rpc)).toEqual(['each']);
+  });
 });
 
 describe('createIngestGateway', () => {

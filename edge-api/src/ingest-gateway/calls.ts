@@ -24,7 +24,7 @@ import { type Logger, pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createIngestCallMetrics, type IngestCallMetrics } from '../metrics.ts';
 import { Coalescer } from './coalesce.ts';
-import { IngestError, type IngestMessage, ingestGatewayDefaults } from './contract.ts';
+import { IngestError, type IngestErrorKind, type IngestMessage, ingestGatewayDefaults } from './contract.ts';
 
 /** What every gateway takes besides its address. */
 export interface IngestGatewayOptions {
@@ -260,17 +260,56 @@ function outcomeOf(error: IngestError): 'rejected' | 'failed' {
   return error.kind === 'overloaded' ? 'rejected' : 'failed';
 }
 
+/** The gRPC status code of a ProcessTweets result standing for each kind of failure, and back. */
+const resultCodes: Readonly<Record<IngestErrorKind, number>> = Object.freeze({
+  invalid: 3, // INVALID_ARGUMENT
+  deadline: 4, // DEADLINE_EXCEEDED
+  overloaded: 8, // RESOURCE_EXHAUSTED
+  unavailable: 14, // UNAVAILABLE
+});
+
 /**
  * A ProcessTweets result as the edge answers its request: undefined when accepted; INVALID_ARGUMENT → invalid,
- * RESOURCE_EXHAUSTED → overloaded, any other code → unavailable (the message may be in a broker; a retry with the
- * same id is safe).
+ * DEADLINE_EXCEEDED → deadline, RESOURCE_EXHAUSTED → overloaded, any other code → unavailable (the message may be
+ * in a broker; a retry with the same id is safe).
  */
 export function resultError(result: IngestResult): IngestError | undefined {
   if (result.success) return undefined;
-  const kind = result.code === 3 ? 'invalid' : result.code === 8 ? 'overloaded' : 'unavailable';
+  const kind =
+    (Object.keys(resultCodes) as IngestErrorKind[]).find((k) => resultCodes[k] === result.code) ??
+    'unavailable';
   return new IngestError(
     kind,
     kind === 'invalid' ? result.message : `ingest did not accept: ${result.message}`,
+  );
+}
+
+/**
+ * ProcessTweets for an ingest older than it (the edge rolled out first): each tweet sent alone with `sendOne`
+ * (ProcessTweet), all at once, and each answer or failure turned into that message's result, as ProcessTweets
+ * would have given it, so that every request is answered from its own message (a timeout as a timeout, a refusal
+ * for load as one). Slower, but no request fails for the order in which the two were deployed. A failure that is
+ * not an IngestError (a transport bug) fails the whole call.
+ */
+export function sendEachAlone(
+  tweets: readonly WeatherTweet[],
+  signal: AbortSignal,
+  sendOne: (tweet: WeatherTweet, signal: AbortSignal) => Promise<IngestAnswer>,
+): Promise<IngestResult[]> {
+  return Promise.all(
+    tweets.map((tweet) =>
+      sendOne(tweet, signal).then(
+        (answer): IngestResult => ({
+          success: answer.success,
+          message: answer.message,
+          code: answer.success ? 0 : resultCodes.unavailable,
+        }),
+        (error: unknown): IngestResult => {
+          if (!(error instanceof IngestError)) throw error;
+          return { success: false, message: error.message, code: resultCodes[error.kind] };
+        },
+      ),
+    ),
   );
 }
 

@@ -39,6 +39,7 @@ import {
   IngestCalls,
   type IngestGatewayOptions,
   type IngestResult,
+  sendEachAlone,
 } from './calls.ts';
 import { IngestError, type IngestGateway, type IngestMessage, ingestGatewayDefaults } from './contract.ts';
 
@@ -129,8 +130,7 @@ export class GrpcIngestGateway implements IngestGateway {
 
   /**
    * A gathering → ProcessTweets. An ingest older than ProcessTweets (UNIMPLEMENTED: the edge rolled out first)
-   * gets each message as a ProcessTweet of its own instead, at the same time, each answered on its own: slower,
-   * but no request fails for the order in which the two were deployed.
+   * gets each message as a ProcessTweet of its own instead (`sendEachAlone`).
    */
   async #sendEach(tweets: WeatherTweet[], signal: AbortSignal): Promise<IngestResult[]> {
     try {
@@ -142,18 +142,9 @@ export class GrpcIngestGateway implements IngestGateway {
       const cause = error instanceof IngestError ? (error.cause as ServiceError | undefined) : undefined;
       if (cause?.code !== status.UNIMPLEMENTED) throw error;
     }
-    return Promise.all(
-      tweets.map((tweet) =>
-        this.#call<WeatherResponse__Output>(signal, (options, callback) =>
-          this.#client.ProcessTweet(tweet, options, callback),
-        ).then(
-          (answer) => ({ success: answer.success, message: answer.message, code: answer.success ? 0 : 14 }),
-          (error: unknown) => {
-            if (!(error instanceof IngestError)) throw error;
-            const code = { invalid: 3, overloaded: 8, unavailable: 14, deadline: 4 }[error.kind];
-            return { success: false, message: error.message, code };
-          },
-        ),
+    return sendEachAlone(tweets, signal, (tweet, oneSignal) =>
+      this.#call<WeatherResponse__Output>(oneSignal, (options, callback) =>
+        this.#client.ProcessTweet(tweet, options, callback),
       ),
     );
   }

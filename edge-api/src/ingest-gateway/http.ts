@@ -9,7 +9,8 @@
  *   (calls.ts).
  * - One message → ProcessTweet (a WeatherTweet as JSON), several → ProcessTweetBatch (`{"tweets": [...]}`,
  *   all-or-nothing, ids in order); `submitOne` gathers concurrent single messages into one ProcessTweets call
- *   (`{"tweets": [...]}` → `{"results": [...]}`), as the gRPC gateway does.
+ *   (`{"tweets": [...]}` → `{"results": [...]}`), as the gRPC gateway does, and falls back to one ProcessTweet per
+ *   message when the ingest is older than that path (404/405).
  * - HTTP status → IngestError kind, the same kinds as the gRPC statuses the ingest maps them from
  *   (`httpStatusOfGrpc`): 400 → invalid, 429 → overloaded, 503 → unavailable, 504 or our own deadline → deadline,
  *   200 with `success: false` → unavailable (a broker did not confirm), and every other status (500, 413, 415, …),
@@ -27,6 +28,7 @@ import {
   IngestCalls,
   type IngestGatewayOptions,
   type IngestResult,
+  sendEachAlone,
 } from './calls.ts';
 import {
   IngestError,
@@ -66,11 +68,7 @@ export class HttpIngestGateway implements IngestGateway {
     this.#calls = new IngestCalls(
       settings,
       (tweets, signal) => this.#send(tweets, signal),
-      async (tweets, signal) => {
-        const results = parseResults(await this.#post(this.#urls.ProcessTweets, { tweets }, signal));
-        if (results === undefined) throw new IngestError('unavailable', 'ingest sent an unreadable answer');
-        return results;
-      },
+      (tweets, signal) => this.#sendEach(tweets, signal),
     );
   }
 
@@ -110,6 +108,26 @@ export class HttpIngestGateway implements IngestGateway {
     return answer;
   }
 
+  /**
+   * A gathering → ProcessTweets (`{"tweets": [...]}` → `{"results": [...]}`). An ingest older than ProcessTweets
+   * (the edge rolled out first) has no route for it and answers 404 (a server that knows the path but not the
+   * method: 405); it gets each message as a ProcessTweet of its own instead (`sendEachAlone`), as the gRPC gateway
+   * does on UNIMPLEMENTED.
+   */
+  async #sendEach(tweets: WeatherTweet[], signal: AbortSignal): Promise<IngestResult[]> {
+    let value: unknown;
+    try {
+      value = await this.#post(this.#urls.ProcessTweets, { tweets }, signal);
+    } catch (error) {
+      const cause = error instanceof IngestError ? error.cause : undefined;
+      if (!(cause instanceof HttpStatus && (cause.status === 404 || cause.status === 405))) throw error;
+      return sendEachAlone(tweets, signal, (tweet, oneSignal) => this.#send([tweet], oneSignal));
+    }
+    const results = parseResults(value);
+    if (results === undefined) throw new IngestError('unavailable', 'ingest sent an unreadable answer');
+    return results;
+  }
+
   /** POSTs `body` as JSON and returns the 200 answer's JSON value; throws an IngestError for every other outcome. */
   async #post(url: string, body: unknown, signal: AbortSignal): Promise<unknown> {
     const deadline = new AbortController();
@@ -138,13 +156,23 @@ export class HttpIngestGateway implements IngestGateway {
     const value = parseJson(text);
     if (response.status !== 200) {
       const answer = asAnswer(value);
-      throw new IngestError(
-        kindOfStatus(response.status),
-        `HTTP ${response.status}: ${answer ? answer.message : text.slice(0, 200)}`,
-        { retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after')) },
-      );
+      const message = `HTTP ${response.status}: ${answer ? answer.message : text.slice(0, 200)}`;
+      throw new IngestError(kindOfStatus(response.status), message, {
+        cause: new HttpStatus(response.status, message),
+        retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after')),
+      });
     }
     return value;
+  }
+}
+
+/** The cause of an IngestError for an answer other than 200: its status, by which a missing route is told. */
+class HttpStatus extends Error {
+  override name = 'HttpStatus';
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
   }
 }
 
