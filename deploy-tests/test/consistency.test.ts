@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { combinations, rendered } from '../src/combinations.ts';
 import { consistencyRules } from '../src/consistency.ts';
-import { find, type K8sObject } from '../src/manifests.ts';
+import { resolveEnv } from '../src/env.ts';
+import { find, type K8sObject, type Workload } from '../src/manifests.ts';
 
 /** An application build together with the Kafka and RabbitMQ it talks to (from their own folders if not in it). */
 function system(dir: string): K8sObject[] {
@@ -34,6 +35,22 @@ describe('k8s/base', () => {
         },
       ],
     });
+  });
+
+  // Set, not left to the edge's defaults silently: tuning them is one visible line in config.env (serviceEnv,
+  // run by rules.test.ts, checks that the edge's schema takes the values).
+  it("sets the edge's coalescing from the ConfigMap", () => {
+    const edge = find<Workload>(base, 'Deployment', 'edge-api');
+    const container = edge?.spec.template.spec.containers.find((c) => c.name === 'edge-api');
+    expect(container).toBeDefined();
+    const { values, problems } = resolveEnv(container ?? { name: '', image: '' }, base, 'tandem');
+    expect(problems).toEqual([]);
+    for (const name of ['EDGE_COALESCE_MAX', 'EDGE_COALESCE_LINGER_MS'] as const) {
+      expect([name, values[name]]).toEqual([name, expect.stringMatching(/^\d+$/)]);
+      expect(container?.env?.find((e) => e.name === name)?.valueFrom?.configMapKeyRef?.name).toMatch(
+        /^tandem-config-/, // with kustomize's hash suffix
+      );
+    }
   });
 
   it('puts everything in the namespace tandem', () => {
