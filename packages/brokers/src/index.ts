@@ -11,7 +11,12 @@ export type {
 } from './contract.ts';
 export { BrokerUnavailableError } from './errors.ts';
 export { kafkaFeatures, memoryFeatures, rabbitFeatures } from './features.ts';
-export { type KafkaGroupBacklogOptions, kafkaGroupBacklog } from './kafka/backlog.ts';
+export {
+  type KafkaBacklogReader,
+  type KafkaGroupBacklogOptions,
+  kafkaGroupBacklog,
+  openKafkaBacklogReader,
+} from './kafka/backlog.ts';
 export type { KafkaAdminOptions, KafkaClientOptions } from './kafka/client.ts';
 export {
   createKafkaPublisher,
@@ -31,7 +36,12 @@ export { type EnsureKafkaTopicOptions, ensureKafkaTopic } from './kafka/topic.ts
 export { type KafkaAdapter, kafkaAdapters } from './kafka-adapters.ts';
 export { type BrokerLogger, silentLogger } from './logger.ts';
 export { createMemoryBroker, type MemoryBroker, type MemorySubscriberOptions } from './memory/broker.ts';
-export { type RabbitQueueBacklogOptions, rabbitQueueBacklog } from './rabbitmq/backlog.ts';
+export {
+  openRabbitBacklogReader,
+  type RabbitBacklogReader,
+  type RabbitQueueBacklogOptions,
+  rabbitQueueBacklog,
+} from './rabbitmq/backlog.ts';
 export type {
   RabbitConnectionOptions,
   RabbitQueueOptions,

@@ -8,7 +8,7 @@
  * `{ ok: false, error }` reading (a store that is down is down, never zero), and does not hold up the others. A read
  * of a source still in flight is joined rather than started again, so a slow source never piles up calls.
  */
-import { kafkaGroupBacklog, rabbitQueueBacklog } from '@tandem/brokers';
+import { openKafkaBacklogReader, openRabbitBacklogReader } from '@tandem/brokers';
 import { type KafkaConnection, kafkaConnection } from '@tandem/config';
 import { type ClientCountingStore, type Counts, openRedisStore, openValkeyStore } from '@tandem/counting';
 import { type Comparison, compareCounts } from './compare.ts';
@@ -131,7 +131,7 @@ export function snapshotSources(config: SnapshotConfig): SnapshotSources {
 
 export interface SnapshotReader {
   read(): Promise<Snapshot>;
-  /** Disconnects from the stores. Reads still in flight end on their own (each is bounded). */
+  /** Disconnects from the stores and the brokers. Reads still in flight end on their own (each is bounded). */
   close(): Promise<void>;
 }
 
@@ -282,8 +282,11 @@ export function openSnapshotReader(sources: SnapshotSources): SnapshotReader {
   // One attempt's worth of retrying: a broker that does not answer is reported, and asked again next read.
   const retry = { timeoutMs: Math.min(timeoutMs, 2000) };
   const { topic: _t, groupId: _g, deadLetterTopic, ...kafkaAdmin } = kafka;
-  const kafkaBacklog = (topic: string, groupId: string) =>
-    kafkaGroupBacklog({ ...kafkaAdmin, topic, groupId, clientId: 'tandem-compare', retry });
+  // One Kafka admin and one AMQP connection, kept from read to read (the live page reads every second), and opened
+  // again after they failed.
+  const kafkaReader = openKafkaBacklogReader({ ...kafkaAdmin, clientId: 'tandem-compare', retry });
+  const rabbitReader = openRabbitBacklogReader({ url: rabbitmq.url, retry, timeoutMs });
+  const kafkaBacklog = (topic: string, groupId: string) => kafkaReader.groupBacklog(topic, groupId);
   const everyMs = sources.deadLettersEveryMs ?? 0;
 
   const guard = <T>(read: () => Promise<T>) => guarded(read, timeoutMs, waitMs);
@@ -296,18 +299,14 @@ export function openSnapshotReader(sources: SnapshotSources): SnapshotReader {
     redis: guard(() => redis.read()),
     valkey: guard(() => valkey.read()),
     kafkaBacklog: guard(() => kafkaBacklog(kafka.topic, kafka.groupId)),
-    rabbitBacklog: guard(() => rabbitQueueBacklog({ url: rabbitmq.url, queue: rabbitmq.queue, retry })),
+    rabbitBacklog: guard(() => rabbitReader.queueBacklog(rabbitmq.queue)),
     // The dead-letter topic is never consumed: a group that never commits lags by every record it holds.
     kafkaDeadLetters: cached(
       guard(() => kafkaBacklog(deadLetterTopic, 'tandem-compare-dead-letters').catch(noneIfMissing)),
       everyMs,
     ),
     rabbitDeadLetters: cached(
-      guard(() =>
-        rabbitQueueBacklog({ url: rabbitmq.url, queue: rabbitmq.deadLetterQueue, retry }).catch(
-          noneIfMissing,
-        ),
-      ),
+      guard(() => rabbitReader.queueBacklog(rabbitmq.deadLetterQueue).catch(noneIfMissing)),
       everyMs,
     ),
     kafkaConsumer: guard(() => readConsumer(metrics.kafkaConsumer, 'kafka-redis', timeoutMs)),
@@ -371,7 +370,7 @@ export function openSnapshotReader(sources: SnapshotSources): SnapshotReader {
       };
     },
     async close() {
-      await Promise.all([redis.close(), valkey.close()]);
+      await Promise.all([redis.close(), valkey.close(), kafkaReader.close(), rabbitReader.close()]);
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { Admin } from 'kafkajs';
 import { silentLogger } from '../logger.ts';
 import { isRetriableKafkaError, type RetryOptions, retrying } from '../retry.ts';
-import { type KafkaAdminOptions, withKafkaAdmin } from './client.ts';
+import { createKafkaClient, type KafkaAdminOptions, withKafkaAdmin } from './client.ts';
 
 /**
  * The consumer group's lag on a topic: Σ over partitions of (high watermark − committed offset); a partition with
@@ -75,3 +75,91 @@ export function kafkaGroupBacklog(options: KafkaGroupBacklogOptions): Promise<nu
     return lag(admin, topic, groupId);
   });
 }
+
+/** kafkaGroupBacklog on an admin kept between calls (openKafkaBacklogReader). */
+export interface KafkaBacklogReader {
+  /** As kafkaGroupBacklog: the group's lag on the topic; rejects when the topic does not exist. */
+  groupBacklog(topic: string, groupId: string): Promise<number>;
+  /** Disconnects the admin; later reads reject. */
+  close(): Promise<void>;
+}
+
+/**
+ * kafkaGroupBacklog for a tool that asks again and again (the live comparison page, every second): one admin,
+ * connected at the first read and kept, instead of a connection and a metadata round per read. An admin that failed
+ * (its connect, or a read, for any reason but a missing topic) is disconnected and dropped; the next attempt — a
+ * retriable error is retried within `retry`, as kafkaGroupBacklog does — or the next read connects a new one.
+ */
+export function openKafkaBacklogReader(options: KafkaAdminOptions): KafkaBacklogReader {
+  const { brokers, sasl, clientId = 'tandem-backlog' } = options;
+  const logger = options.logger ?? silentLogger;
+  const createAdmin =
+    options.createAdmin ?? (() => createKafkaClient({ brokers, sasl, clientId, logger }).admin());
+  let current: Promise<Admin> | undefined;
+  let closed = false;
+
+  const connected = (): Promise<Admin> => {
+    if (current) return current;
+    const admin = createAdmin();
+    const connecting = admin.connect().then(
+      () => admin,
+      async (error: unknown) => {
+        await admin.disconnect().catch(() => {});
+        throw error;
+      },
+    );
+    current = connecting;
+    connecting.then(
+      () => opened.add(connecting),
+      () => {
+        if (current === connecting) current = undefined;
+      },
+    );
+    return connecting;
+  };
+  /** The admins that connected, so that dropping one still connecting does not wait for it. */
+  const opened = new WeakSet<Promise<Admin>>();
+  const drop = (which: Promise<Admin>): Promise<void> => {
+    if (current !== which) return Promise.resolve();
+    current = undefined;
+    // A connect still in flight (kafkajs retries one for seconds) is not waited for: disconnected once it ends.
+    const disconnected = which.then(
+      (admin) => admin.disconnect().catch(() => {}),
+      () => {},
+    );
+    return opened.has(which) ? disconnected : Promise.resolve();
+  };
+
+  return {
+    groupBacklog(topic, groupId) {
+      return retrying(
+        async () => {
+          if (closed) throw new Error('the kafka backlog reader is closed');
+          const which = connected();
+          const admin = await which;
+          // Asked first, as kafkaGroupBacklog does: kafkajs retries offset requests on a missing topic for ~10 s.
+          const topics = await admin.listTopics().catch(dropping(drop, which));
+          if (!topics.includes(topic)) throw new Error(`topic ${topic} does not exist (yet)`);
+          return lag(admin, topic, groupId).catch(dropping(drop, which));
+        },
+        {
+          ...options.retry,
+          what: `kafka backlog of group ${groupId} on ${topic}`,
+          isRetriable: isRetriableKafkaError,
+        },
+      );
+    },
+    async close() {
+      closed = true;
+      if (current) await drop(current);
+    },
+  };
+}
+
+/** A catch handler that drops the admin the call failed on, then rethrows. */
+const dropping =
+  (drop: (which: Promise<Admin>) => Promise<void>, which: Promise<Admin>) =>
+  async (error: unknown): Promise<never> => {
+    await drop(which);
+    throw error;
+  };

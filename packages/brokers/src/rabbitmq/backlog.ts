@@ -1,3 +1,5 @@
+import amqp, { type ChannelModel } from 'amqplib';
+import { isRetriableAmqpError, retrying } from '../retry.ts';
 import { type RabbitToolOptions, withRabbitConnection } from './connection.ts';
 
 export interface RabbitQueueBacklogOptions extends RabbitToolOptions {
@@ -17,4 +19,108 @@ export function rabbitQueueBacklog(options: RabbitQueueBacklogOptions): Promise<
     const { messageCount } = await channel.checkQueue(queue);
     return messageCount;
   });
+}
+
+/** rabbitQueueBacklog on a connection kept between calls (openRabbitBacklogReader). */
+export interface RabbitBacklogReader {
+  /** As rabbitQueueBacklog: the queue's ready messages; rejects when the queue does not exist. */
+  queueBacklog(queue: string): Promise<number>;
+  /** Closes the connection; later reads reject. */
+  close(): Promise<void>;
+}
+
+/**
+ * rabbitQueueBacklog for a tool that asks again and again (the live comparison page, every second): one connection,
+ * opened at the first read and kept, instead of a TCP and AMQP handshake per read; each read checks its queue on a
+ * channel of its own (a missing queue closes the channel it was asked on, and must not fail a read beside it). A
+ * connection that closed, or that a read failed on for a reason other than the queue's own (404, 403 …), is
+ * dropped, and the next attempt (a transient error is retried within `retry`) or the next read opens a new one. A
+ * read that does not answer within `timeoutMs` (the connection's silent) drops it too: amqplib has no timeout of its
+ * own on a request.
+ */
+export function openRabbitBacklogReader(options: RabbitToolOptions): RabbitBacklogReader {
+  const { url, timeoutMs = 5000 } = options;
+  const connect = options.connect ?? ((target, socket) => amqp.connect(target, socket));
+  let current: Promise<ChannelModel> | undefined;
+  let closed = false;
+
+  const connected = (): Promise<ChannelModel> => {
+    if (current) return current;
+    const opening = connect(url, { timeout: timeoutMs }).then((connection) => {
+      connection.on('error', () => {});
+      connection.on('close', () => {
+        if (current === opening) current = undefined;
+      });
+      return connection;
+    });
+    current = opening;
+    opening.then(
+      () => opened.add(opening),
+      () => {
+        if (current === opening) current = undefined;
+      },
+    );
+    return opening;
+  };
+  /** The connections that opened, so that dropping one still opening does not wait for it. */
+  const opened = new WeakSet<Promise<ChannelModel>>();
+  const drop = (which: Promise<ChannelModel>): Promise<void> => {
+    if (current !== which) return Promise.resolve();
+    current = undefined;
+    const closing = which.then(
+      (connection) => connection.close().catch(() => {}),
+      () => {},
+    );
+    return opened.has(which) ? closing : Promise.resolve();
+  };
+
+  const check = async (queue: string): Promise<number> => {
+    if (closed) throw new Error('the rabbitmq backlog reader is closed');
+    const which = connected();
+    const connection = await which;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        (async () => {
+          const channel = await connection.createChannel();
+          channel.on('error', () => {});
+          const { messageCount } = await channel.checkQueue(queue);
+          await channel.close().catch(() => {});
+          return messageCount;
+        })(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`rabbitmq: no answer within ${timeoutMs} ms (ETIMEDOUT)`)),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } catch (error) {
+      // A reply code of the broker's about the queue itself leaves the connection as it was.
+      if (!isQueueRefusal(error)) await drop(which);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  return {
+    queueBacklog(queue) {
+      return retrying(() => check(queue), {
+        ...options.retry,
+        what: `rabbitmq backlog of ${queue}`,
+        isRetriable: isRetriableAmqpError,
+      });
+    },
+    async close() {
+      closed = true;
+      if (current) await drop(current);
+    },
+  };
+}
+
+/** A channel closed by the broker for the request itself (404 NOT_FOUND, 403 ACCESS_REFUSED, 406 …). */
+function isQueueRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' && code >= 400 && code < 500;
 }
