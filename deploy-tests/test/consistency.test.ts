@@ -45,7 +45,7 @@ describe('k8s/base', () => {
     expect(container).toBeDefined();
     const { values, problems } = resolveEnv(container ?? { name: '', image: '' }, base, 'tandem');
     expect(problems).toEqual([]);
-    for (const name of ['EDGE_COALESCE_MAX', 'EDGE_COALESCE_LINGER_MS'] as const) {
+    for (const name of ['EDGE_COALESCE_MAX', 'EDGE_COALESCE_LINGER_MS', 'EDGE_COALESCE_CALLS_OUT'] as const) {
       expect([name, values[name]]).toEqual([name, expect.stringMatching(/^\d+$/)]);
       expect(container?.env?.find((e) => e.name === name)?.valueFrom?.configMapKeyRef?.name).toMatch(
         /^tandem-config-/, // with kustomize's hash suffix

@@ -61,10 +61,21 @@ export const configSchema = z
       (value) => (value === '' ? undefined : value),
       z.coerce.number().int().min(1).max(500).default(ingestGatewayDefaults.coalesceMax),
     ),
-    /** How long a gathering waits for more after its first message (ms, 0..100); 0: only those of the same tick. */
+    /**
+     * Longest a gathering waits after its first message for a gathered call to come back (ms, 0..100); 0: never
+     * waits, each goes at the end of its turn of the event loop (see ingest-gateway/coalesce.ts).
+     */
     EDGE_COALESCE_LINGER_MS: z.preprocess(
       (value) => (value === '' ? undefined : value),
       z.coerce.number().int().min(0).max(100).default(ingestGatewayDefaults.coalesceLingerMs),
+    ),
+    /**
+     * Gathered calls unanswered before the next gathering waits for one to come back (1..64): 1 sends at once when
+     * the ingest is idle and, under load, one call carrying what arrived during the previous one.
+     */
+    EDGE_COALESCE_CALLS_OUT: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.coerce.number().int().min(1).max(64).default(ingestGatewayDefaults.coalesceCallsOut),
     ),
     /**
      * API keys, comma-separated: POST /input and /input/batch then need `Authorization: Bearer <key>`. Unset: no

@@ -18,6 +18,7 @@ const ingest = createIngestGateway(config.INGEST_ADDR, {
   maxInFlight: config.MAX_IN_FLIGHT,
   coalesceMax: config.EDGE_COALESCE_MAX,
   coalesceLingerMs: config.EDGE_COALESCE_LINGER_MS,
+  coalesceCallsOut: config.EDGE_COALESCE_CALLS_OUT,
   registry,
   logger,
 });
@@ -50,7 +51,7 @@ const server = serve(
         ingest: config.INGEST_ADDR,
         deadlineMs: config.INGEST_DEADLINE_MS,
         maxInFlight: config.MAX_IN_FLIGHT,
-        coalesce: `${config.EDGE_COALESCE_MAX} messages, ${config.EDGE_COALESCE_LINGER_MS} ms`,
+        coalesce: `${config.EDGE_COALESCE_MAX} messages, ${config.EDGE_COALESCE_CALLS_OUT} call(s) out, ${config.EDGE_COALESCE_LINGER_MS} ms`,
         apiKeys: apiKeys
           ? `${apiKeys.length} from ${config.EDGE_API_KEYS_FILE ? 'EDGE_API_KEYS_FILE' : 'EDGE_API_KEYS'}`
           : 'off',

@@ -19,6 +19,19 @@ function recorder(
   return { gatherings, send };
 }
 
+/** A send whose calls stay out until `release()` answers the oldest one (all accepted). */
+function held() {
+  const answers: (() => void)[] = [];
+  const { gatherings, send } = recorder(
+    (messages) => new Promise((resolve) => answers.push(() => resolve(messages.map(() => undefined)))),
+  );
+  const release = () => answers.shift()?.();
+  return { gatherings, send, release };
+}
+
+/** The end of the current turn of the event loop (after the coalescer's setImmediate). */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 describe('Coalescer', () => {
   it('sends a gathering the moment it holds maxBatch messages', async () => {
     const { gatherings, send } = recorder();
@@ -32,22 +45,111 @@ describe('Coalescer', () => {
     expect(gatherings).toEqual([['a', 'b', 'c'], ['d']]);
   });
 
-  it('sends a smaller gathering lingerMs after its first message, not before', async () => {
+  it('sends a lone message at the end of its turn when no call is out, without waiting the linger', async () => {
     vi.useFakeTimers();
     try {
       const { gatherings, send } = recorder();
-      const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 5 }, send);
-      const first = coalescer.submit(message('a'));
-      await vi.advanceTimersByTimeAsync(3);
-      const second = coalescer.submit(message('b'));
-      await vi.advanceTimersByTimeAsync(1);
+      const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 60_000 }, send);
+      const lone = coalescer.submit(message('a'));
       expect(gatherings).toEqual([]);
-      await vi.advanceTimersByTimeAsync(1);
-      expect(gatherings).toEqual([['a', 'b']]);
-      await Promise.all([first, second]);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(gatherings).toEqual([['a']]);
+      await lone;
+      expect(coalescer.callsOut).toBe(0);
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('while a call is out, gathers what comes and sends it as one call the moment that call is back', async () => {
+    const { gatherings, send, release } = held();
+    const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 60_000 }, send);
+    const first = coalescer.submit(message('first'));
+    await turn();
+    expect(gatherings).toEqual([['first']]);
+    expect(coalescer.callsOut).toBe(1);
+    const ids = Array.from({ length: 30 }, (_, i) => `m-${i}`);
+    const later: Promise<void>[] = [];
+    for (const id of ids) {
+      later.push(coalescer.submit(message(id)));
+      await turn(); // each in a turn of its own: only the call out holds them
+    }
+    expect(gatherings).toEqual([['first']]);
+    expect(coalescer.waiting).toBe(30);
+    release();
+    await first;
+    await turn();
+    expect(gatherings).toEqual([['first'], ids]);
+    release();
+    await Promise.all(later);
+    expect(coalescer.callsOut).toBe(0);
+  });
+
+  it('with maxCallsOut 2, a second call goes at once and the third gathering waits for one of them', async () => {
+    const { gatherings, send, release } = held();
+    const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 60_000, maxCallsOut: 2 }, send);
+    const pending = [coalescer.submit(message('a'))];
+    await turn();
+    pending.push(coalescer.submit(message('b')));
+    await turn();
+    pending.push(coalescer.submit(message('c')), coalescer.submit(message('d')));
+    await turn();
+    expect(gatherings).toEqual([['a'], ['b']]);
+    release();
+    await pending[0];
+    await turn();
+    expect(gatherings).toEqual([['a'], ['b'], ['c', 'd']]);
+    release();
+    release();
+    await Promise.all(pending);
+  });
+
+  it('waits for a call out at most lingerMs after the first message of the gathering', async () => {
+    vi.useFakeTimers();
+    try {
+      const { gatherings, send, release } = held();
+      const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 5 }, send);
+      const first = coalescer.submit(message('a'));
+      await vi.advanceTimersByTimeAsync(0);
+      const second = coalescer.submit(message('b'));
+      await vi.advanceTimersByTimeAsync(3);
+      const third = coalescer.submit(message('c'));
+      await vi.advanceTimersByTimeAsync(1);
+      expect(gatherings).toEqual([['a']]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(gatherings).toEqual([['a'], ['b', 'c']]);
+      expect(coalescer.callsOut).toBe(2);
+      release();
+      release();
+      await Promise.all([first, second, third]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('with lingerMs 0, never waits for a call out: each gathering goes at the end of its turn', async () => {
+    const { gatherings, send, release } = held();
+    const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 0 }, send);
+    const pending = [coalescer.submit(message('a'))];
+    await turn();
+    pending.push(coalescer.submit(message('b')));
+    await turn();
+    expect(gatherings).toEqual([['a'], ['b']]);
+    release();
+    release();
+    await Promise.all(pending);
+  });
+
+  it('sends a full gathering at once even while a call is out', async () => {
+    const { gatherings, send, release } = held();
+    const coalescer = new Coalescer({ maxBatch: 2, lingerMs: 60_000 }, send);
+    const pending = [coalescer.submit(message('a'))];
+    await turn();
+    pending.push(coalescer.submit(message('b')), coalescer.submit(message('c')));
+    expect(gatherings).toEqual([['a'], ['b', 'c']]);
+    release();
+    release();
+    await Promise.all(pending);
   });
 
   it('with lingerMs 0, gathers the messages of the same turn of the event loop', async () => {
@@ -86,8 +188,11 @@ describe('Coalescer', () => {
     expect(gatherings).toEqual([]);
   });
 
-  it('refuses a maxBatch that is not a positive integer', () => {
-    expect(() => new Coalescer({ maxBatch: 0, lingerMs: 1 }, recorder().send)).toThrow(RangeError);
+  it('refuses a maxBatch or maxCallsOut that is not a positive integer, or a negative lingerMs', () => {
+    const { send } = recorder();
+    expect(() => new Coalescer({ maxBatch: 0, lingerMs: 1 }, send)).toThrow(/maxBatch must be/);
+    expect(() => new Coalescer({ maxBatch: 2, lingerMs: 1, maxCallsOut: 0 }, send)).toThrow(/maxCallsOut/);
+    expect(() => new Coalescer({ maxBatch: 2, lingerMs: -1 }, send)).toThrow(/lingerMs must be/);
   });
 });
 

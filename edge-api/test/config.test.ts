@@ -16,7 +16,8 @@ describe('loadConfig', () => {
       INGEST_DEADLINE_MS: 5_000,
       MAX_IN_FLIGHT: 2_048,
       EDGE_COALESCE_MAX: 64,
-      EDGE_COALESCE_LINGER_MS: 1,
+      EDGE_COALESCE_LINGER_MS: 5,
+      EDGE_COALESCE_CALLS_OUT: 1,
       EDGE_TRUST_PROXY: 0,
     });
   });
@@ -37,6 +38,7 @@ describe('loadConfig', () => {
         MAX_IN_FLIGHT: '10',
         EDGE_COALESCE_MAX: '1',
         EDGE_COALESCE_LINGER_MS: '0',
+        EDGE_COALESCE_CALLS_OUT: '2',
       }),
     ).toEqual({
       PORT: 9000,
@@ -46,6 +48,7 @@ describe('loadConfig', () => {
       MAX_IN_FLIGHT: 10,
       EDGE_COALESCE_MAX: 1,
       EDGE_COALESCE_LINGER_MS: 0,
+      EDGE_COALESCE_CALLS_OUT: 2,
       EDGE_TRUST_PROXY: 0,
     });
   });
@@ -83,6 +86,9 @@ describe('loadConfig', () => {
     ['EDGE_COALESCE_LINGER_MS', '-1'],
     ['EDGE_COALESCE_LINGER_MS', '101'],
     ['EDGE_COALESCE_LINGER_MS', '0.5'],
+    ['EDGE_COALESCE_CALLS_OUT', '0'],
+    ['EDGE_COALESCE_CALLS_OUT', '65'],
+    ['EDGE_COALESCE_CALLS_OUT', 'many'],
     ['EDGE_RATE_LIMIT', '0'],
     ['EDGE_RATE_LIMIT', 'fast'],
     ['EDGE_RATE_BURST', '1.5'],

@@ -40,12 +40,17 @@ export interface IngestGatewayOptions {
   logger?: Logger;
   /** Most single messages gathered into one ProcessTweets call (`submitOne`); 1 sends each with ProcessTweet. */
   coalesceMax?: number;
-  /** How long the first gathered message waits for more before its call goes (ms); 0: those of the same tick. */
+  /** Longest a gathering waits after its first message for a gathered call to come back (ms); 0: never waits. */
   coalesceLingerMs?: number;
+  /** Gathered calls unanswered before the next gathering waits for one to come back (coalesce.ts). */
+  coalesceCallsOut?: number;
 }
 
 export interface IngestCallOptions
-  extends Pick<IngestGatewayOptions, 'registry' | 'logger' | 'coalesceMax' | 'coalesceLingerMs'> {
+  extends Pick<
+    IngestGatewayOptions,
+    'registry' | 'logger' | 'coalesceMax' | 'coalesceLingerMs' | 'coalesceCallsOut'
+  > {
   deadlineMs: number;
   maxInFlight: number;
   /** How long past the deadline a call that has not settled is answered `deadline` anyway. Default 1 s. */
@@ -102,7 +107,11 @@ export class IngestCalls {
     const maxBatch = options.coalesceMax ?? ingestGatewayDefaults.coalesceMax;
     if (sendEach !== undefined && maxBatch > 1) {
       this.#coalescer = new Coalescer(
-        { maxBatch, lingerMs: options.coalesceLingerMs ?? ingestGatewayDefaults.coalesceLingerMs },
+        {
+          maxBatch,
+          lingerMs: options.coalesceLingerMs ?? ingestGatewayDefaults.coalesceLingerMs,
+          maxCallsOut: options.coalesceCallsOut ?? ingestGatewayDefaults.coalesceCallsOut,
+        },
         (messages) => this.submitEach(messages),
       );
     }

@@ -48,8 +48,13 @@ export const ingestGatewayDefaults = Object.freeze({
   maxInFlight: 2048,
   /** Most concurrent POST /input messages gathered into one ProcessTweets call; 1 turns gathering off. */
   coalesceMax: 64,
-  /** How long a gathering waits for more after its first message (ms); 0: only those of the same tick. */
-  coalesceLingerMs: 1,
+  /**
+   * Longest a gathering waits after its first message for a gathered call to come back (ms); 0: never waits, each
+   * goes at the end of its turn of the event loop.
+   */
+  coalesceLingerMs: 5,
+  /** Gathered calls unanswered before the next gathering waits for one to come back (coalesce.ts). */
+  coalesceCallsOut: 1,
 });
 
 /**
