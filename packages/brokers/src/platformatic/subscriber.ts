@@ -67,6 +67,7 @@ export async function createPlatformaticKafkaSubscriber(
   const commitIntervalMs = options.commitIntervalMs ?? kafkaSubscriberDefaults.commitIntervalMs;
   const sessionTimeoutMs = options.sessionTimeoutMs ?? kafkaSubscriberDefaults.sessionTimeoutMs;
   const maxWaitMs = options.maxWaitMs ?? kafkaSubscriberDefaults.maxWaitMs;
+  const minBytes = options.fetchMinBytes ?? kafkaSubscriberDefaults.fetchMinBytes;
   const pauseAt = maxBatch * concurrency;
   const resumeAt = Math.floor(pauseAt / 2);
 
@@ -81,6 +82,7 @@ export async function createPlatformaticKafkaSubscriber(
     heartbeatInterval: heartbeatIntervalMs,
     rebalanceTimeout: Math.max(sessionTimeoutMs, 10_000),
     maxWaitTime: maxWaitMs,
+    minBytes,
     // kafkajs's defaults: 10 MB per fetch, 1 MB per partition.
     maxBytes: 10 * 1024 * 1024,
     maxBytesPerPartition: 1024 * 1024,
@@ -278,6 +280,7 @@ export async function createPlatformaticKafkaSubscriber(
       fallbackMode: 'earliest',
       autocommit: false,
       maxWaitTime: maxWaitMs,
+      minBytes,
       // The stream's own buffer, in records: what it holds while the lanes are full.
       highWaterMark: Math.min(maxBatch * 2, 4096),
     });
