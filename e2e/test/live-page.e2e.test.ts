@@ -1,32 +1,42 @@
 // The live comparison page in a real browser: headless Chromium watches it while messages go through the edge, and
 // what it shows must be what both stores hold; each pipeline shows its latency; a stopped consumer shows as a
 // backlog that grows. Screenshots are left in e2e/artifacts/ (git-ignored).
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Counts } from '@tandem/counting';
+import { localStack } from '@tandem/stack';
 import { type LivePage, livePagePort, startLivePageFor } from '@tandem/system';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactsDir, launchChromium } from './browser.ts';
 import { type RunningPipeline, startPipeline } from './pipeline-setup.ts';
+import { freePortBase, holdDatabase } from './run-slot.ts';
 import { postAccepted } from './send.ts';
 
-const portBase = 18_900;
+// Database 11 is this file's (the others have theirs); a second run at once waits for it (run-slot.ts).
+const db = 11;
+let hold: Awaited<ReturnType<typeof holdDatabase>> | undefined;
 let pipeline: RunningPipeline;
 let live: LivePage;
 let browser: Browser;
 let page: Page;
+/** The run's own suffix, for its screenshots. */
+const runId = randomUUID().slice(0, 8);
 
 beforeAll(async () => {
-  pipeline = await startPipeline(portBase, { run: 'live', db: 11 });
+  hold = await holdDatabase(localStack().env().REDIS_URL, db, { waitMs: 240_000 });
+  const portBase = await freePortBase();
+  pipeline = await startPipeline(portBase, { run: 'live', db });
   live = await startLivePageFor(pipeline.system, { port: livePagePort(portBase) });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-}, 180_000);
+}, 420_000); // up to 4 minutes waiting for another run's hold on the database, then 3 to start
 
 afterAll(async () => {
   await browser?.close();
   await live?.close();
   await pipeline?.stop();
+  await hold?.release();
 }, 120_000);
 
 function send(countries: readonly string[]): Promise<unknown> {
@@ -95,7 +105,7 @@ describe('the live comparison page', () => {
     }
     // The per-second charts have a few points by now.
     await page.waitForTimeout(3000);
-    const screenshot = join(artifactsDir, 'live-page.png');
+    const screenshot = join(artifactsDir, `live-page-${runId}.png`);
     await page.screenshot({ path: screenshot, fullPage: true });
     console.log(`live page screenshot: ${screenshot}`);
   }, 120_000);
@@ -117,7 +127,7 @@ describe('the live comparison page', () => {
     await expect(page.locator('[data-testid="pipeline-kafka-redis"]').textContent()).resolves.toContain(
       'kafka-consumer is not answering',
     );
-    const screenshot = join(artifactsDir, 'live-page-consumer-stopped.png');
+    const screenshot = join(artifactsDir, `live-page-consumer-stopped-${runId}.png`);
     await page.screenshot({ path: screenshot, fullPage: true });
     console.log(`live page screenshot (kafka-consumer stopped): ${screenshot}`);
 
