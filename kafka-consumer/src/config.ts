@@ -15,6 +15,12 @@ export const configSchema = z
     DEDUP_TTL_SECONDS: env.positiveInt(DEFAULT_DEDUP_TTL_SECONDS),
     /** Most messages applied to the store in one round trip. Defaults to the subscriber's own default. */
     BATCH_MAX: env.positiveInt(kafkaSubscriberDefaults.maxBatch),
+    /**
+     * A fetch waits up to KAFKA_FETCH_MAX_WAIT_MS for KAFKA_FETCH_MIN_BYTES of records: fewer, larger fetches and
+     * store round trips, for at most that much added latency. Default to the subscriber's own defaults.
+     */
+    KAFKA_FETCH_MAX_WAIT_MS: env.positiveInt(kafkaSubscriberDefaults.maxWaitMs),
+    KAFKA_FETCH_MIN_BYTES: env.positiveInt(kafkaSubscriberDefaults.fetchMinBytes),
     METRICS_PORT: env.port(9465),
     LOG_LEVEL: env.logLevel(),
   })

@@ -45,6 +45,8 @@ await runConsumer({
     groupId: config.KAFKA_GROUP,
     clientId: 'kafka-consumer',
     maxBatch: config.BATCH_MAX,
+    maxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
+    fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
     logger,
     // A consumer killed without leaving the group holds its partitions until this runs out: keep it short.
     sessionTimeoutMs: 10_000,

@@ -23,11 +23,28 @@ describe('kafka-consumer config', () => {
     expect(config.BATCH_MAX).toBe(500);
   });
 
+  it("takes the subscriber's fetch defaults, 10 ms for 64 KiB, unless set", () => {
+    const config = parseConfig(configSchema, required);
+    expect([config.KAFKA_FETCH_MAX_WAIT_MS, config.KAFKA_FETCH_MIN_BYTES]).toEqual([
+      kafkaSubscriberDefaults.maxWaitMs,
+      kafkaSubscriberDefaults.fetchMinBytes,
+    ]);
+    expect([config.KAFKA_FETCH_MAX_WAIT_MS, config.KAFKA_FETCH_MIN_BYTES]).toEqual([10, 65536]);
+    const set = parseConfig(configSchema, {
+      ...required,
+      KAFKA_FETCH_MAX_WAIT_MS: '5',
+      KAFKA_FETCH_MIN_BYTES: '1',
+    });
+    expect([set.KAFKA_FETCH_MAX_WAIT_MS, set.KAFKA_FETCH_MIN_BYTES]).toEqual([5, 1]);
+  });
+
   it.each([
     ['REDIS_URL', 'amqp://127.0.0.1'],
     ['KAFKA_BROKERS', 'nohostport'],
     ['DEDUP_TTL_SECONDS', '0'],
     ['BATCH_MAX', 'many'],
+    ['KAFKA_FETCH_MAX_WAIT_MS', '-1'],
+    ['KAFKA_FETCH_MIN_BYTES', '0'],
     ['KAFKA_CLIENT', 'rdkafka'],
   ])('names %s when it is bad', (name, value) => {
     expect(() => parseConfig(configSchema, { ...required, [name]: value })).toThrow(
