@@ -5,7 +5,7 @@
  *   weather:counts          HASH  weather → count
  *   country_weather:counts  HASH  "<country>:<weather>" → count (a country never contains ':')
  *   seen:<id>               STRING "1", TTL = dedup window   (the idempotency record)
- * The names are in layout.ts (`keys`); the script that writes them is count-once.lua.
+ * The names are in layout.ts (`keys`); the script that writes them is count-batch.lua.
  */
 
 /** What the store needs of a message to count it. */
@@ -39,10 +39,11 @@ export interface Counts {
 
 export interface CountingStore {
   /**
-   * Applies every message with one server-side script each — atomically: record the id with the dedup TTL and,
-   * only if it was new, increment the counters — all in one pipelined round trip. Resolves only after the server
-   * ran them all; rejects if it could not, and then applying the same batch again is safe: the batch is not a
-   * transaction, so some messages may have been counted, and those are then found as duplicates.
+   * Applies the batch with one server-side script call (one per 1,000 messages) — atomically: record each id with
+   * the dedup TTL and, only for the ids that were new, increment the counters — all in one pipelined round trip.
+   * Resolves only after the server ran them all; rejects if it could not, and then applying the same batch again is
+   * safe: a call that failed wrote nothing, but a longer batch is not a transaction, so another call's messages may
+   * have been counted, and those are then found as duplicates.
    * A batch with an empty id or a ':' in a country is rejected before anything is sent. An empty batch resolves
    * with zeros without talking to the server.
    */

@@ -11,10 +11,22 @@ import { checkBatch, checkDedupTtl, DEFAULT_DEDUP_TTL_SECONDS, keys } from './la
 import { StoreWriteRefusedError, writeRefusalOf } from './refusal.ts';
 
 /** The script's text, read once when this module loads. */
-export const countOnceScript = readFileSync(new URL('./count-once.lua', import.meta.url), 'utf8');
+export const countBatchScript = readFileSync(new URL('./count-batch.lua', import.meta.url), 'utf8');
 
 /** The name the script is defined under on the client (`defineCommand`). */
-const COUNT_ONCE = 'tandemCountOnce';
+const COUNT_BATCH = 'tandemCountBatch';
+
+/** The counter keys the script takes before the batch's `seen:<id>` keys, in its order (see count-batch.lua). */
+const COUNTER_KEYS = [keys.countryCounts, keys.total, keys.weatherCounts, keys.countryWeatherCounts] as const;
+
+/**
+ * The most messages one script call counts; a longer batch is split into calls of at most this many, sent in one
+ * pipeline. A script blocks the server while it runs (every other client waits), and a call's keys and arguments
+ * are held whole on both sides: 1,000 messages cost the server about 5 ms of CPU (measured on Redis 7.0 and Valkey
+ * 8.0, ~5 µs a message) and ~100 kB of request, a bounded stall, while the consumers' batches (500 at most by
+ * default) still go in one call.
+ */
+export const MAX_MESSAGES_PER_SCRIPT_CALL = 1_000;
 
 type Replies = [error: Error | null, result: unknown][] | null;
 
@@ -28,8 +40,14 @@ export interface CountingClient {
   disconnect(): void;
 }
 
-/** `defineCommand` adds the script as a method at run time, on the client and on each pipeline; the types cannot know. */
-type CountOncePipeline = Record<typeof COUNT_ONCE, (...args: (string | number)[]) => unknown> & {
+/**
+ * `defineCommand` adds the script as a method at run time, on the client and on each pipeline; the types cannot
+ * know. Defined without `numberOfKeys`, it takes the number of keys first, as EVAL does.
+ */
+type CountBatchPipeline = Record<
+  typeof COUNT_BATCH,
+  (numberOfKeys: number, ...args: (string | number)[]) => unknown
+> & {
   exec(): Promise<Replies>;
 };
 
@@ -127,42 +145,61 @@ class ServerCountingStore<C extends CountingClient> implements ClientCountingSto
   constructor(client: C, dedupTtlSeconds: number) {
     this.client = client;
     this.dedupTtlSeconds = dedupTtlSeconds;
-    client.defineCommand(COUNT_ONCE, { lua: countOnceScript, numberOfKeys: 5 });
+    // No `numberOfKeys`: it varies with the batch, so each call gives it first.
+    client.defineCommand(COUNT_BATCH, { lua: countBatchScript });
   }
 
   async apply(messages: readonly Countable[]): Promise<ApplyResult> {
     this.#checkOpen();
     checkBatch(messages);
     if (messages.length === 0) return { counted: 0, duplicates: 0 };
-    const pipeline = this.client.pipeline() as unknown as CountOncePipeline;
-    for (const { id, country, weather } of messages) {
-      pipeline[COUNT_ONCE](
-        keys.seen(id),
-        keys.countryCounts,
-        keys.total,
-        keys.weatherCounts,
-        keys.countryWeatherCounts,
-        this.dedupTtlSeconds,
-        country,
-        weather,
-      );
+    const pipeline = this.client.pipeline() as unknown as CountBatchPipeline;
+    const chunkSizes: number[] = [];
+    for (let start = 0; start < messages.length; start += MAX_MESSAGES_PER_SCRIPT_CALL) {
+      const chunk = messages.slice(start, start + MAX_MESSAGES_PER_SCRIPT_CALL);
+      // EVALSHA's arguments after the hash: the number of keys, the keys (counters, then one `seen:` per message),
+      // the dedup window, then country and weather per message.
+      const keyCount = COUNTER_KEYS.length + chunk.length;
+      const args = new Array<string | number>(1 + keyCount + 1 + 2 * chunk.length);
+      args[0] = keyCount;
+      for (const [index, key] of COUNTER_KEYS.entries()) args[1 + index] = key;
+      args[1 + keyCount] = this.dedupTtlSeconds;
+      // An indexed loop: this runs for every message the consumers count, and builds no iterator entries.
+      for (let index = 0; index < chunk.length; index += 1) {
+        const { id, country, weather } = chunk[index] as Countable;
+        args[1 + COUNTER_KEYS.length + index] = keys.seen(id);
+        args[2 + keyCount + 2 * index] = country;
+        args[3 + keyCount + 2 * index] = weather;
+      }
+      pipeline[COUNT_BATCH](...(args as [number, ...(string | number)[]]));
+      chunkSizes.push(chunk.length);
     }
     const replies = await pipeline.exec();
-    if (replies?.length !== messages.length) {
+    if (replies?.length !== chunkSizes.length) {
       throw new Error(
-        `expected ${messages.length} replies to the counting script, got ${replies?.length ?? 'none'}`,
+        `expected ${chunkSizes.length} replies to the counting script, got ${replies?.length ?? 'none'}`,
       );
     }
     let counted = 0;
+    let failed = 0;
     const failures: Error[] = [];
-    for (const [error, result] of replies) {
-      if (error) failures.push(error);
-      else if (result === 1) counted += 1;
-      else if (result !== 0) failures.push(new Error(`unexpected reply ${JSON.stringify(result)}`));
+    for (const [index, [error, result]] of replies.entries()) {
+      const size = chunkSizes[index] ?? 0;
+      const failure =
+        error ??
+        (Number.isSafeInteger(result) && (result as number) >= 0 && (result as number) <= size
+          ? undefined
+          : new Error(`unexpected reply ${JSON.stringify(result)}`));
+      if (failure) {
+        failures.push(failure);
+        failed += size;
+      } else counted += result as number;
     }
     const [first] = failures;
     if (first) {
-      const message = `the counting script failed for ${failures.length} of ${messages.length} messages: ${first.message}`;
+      // A failed call wrote nothing (a refusal comes before the script runs; the script undoes its own writes if an
+      // increment fails), so its messages count as failed; other chunks of the batch may have been counted.
+      const message = `the counting script failed for ${failed} of ${messages.length} messages: ${first.message}`;
       // Refused as a whole (OOM, READONLY) and nothing else wrong: the caller holds the batch and tries again.
       const refusal = writeRefusalOf(first);
       if (refusal && failures.every((failure) => writeRefusalOf(failure))) {

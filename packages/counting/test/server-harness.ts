@@ -81,6 +81,9 @@ export function serverUnderTest(name: string, url: string, open: OpenStore): Sto
           async corrupt(key, field) {
             await admin.hset(`${prefix}${key}`, field, 'not a count');
           },
+          async repair(key, field) {
+            await admin.hdel(`${prefix}${key}`, field);
+          },
           observe: (store, action) => observe(admin, store, action),
         },
       };
@@ -97,7 +100,16 @@ async function observe(admin: Redis, store: CountingStore, action: () => Promise
   const socket = socketOf(store);
   const source = `${socket.localAddress}:${socket.localPort}`;
   const marker = `observe-${randomUUID()}`;
-  const monitor = await admin.monitor();
+  // Not `admin.monitor()`: other clients of the shared stack may be busy, and ioredis takes the monitor lines that
+  // come with MONITOR's OK (before it sets the status 'monitoring') or after `disconnect()` as replies to no command
+  // ("Command queue state error"), emitted as errors before `monitor()` resolves. They say nothing about the store;
+  // the listener is there from the start so that none is left unhandled.
+  const monitor = admin.duplicate({ monitor: true, lazyConnect: true });
+  monitor.on('error', () => {});
+  // Not `events.once`: it rejects on the first of those errors.
+  const monitoring = new Promise((resolve) => monitor.once('monitoring', resolve));
+  await monitor.connect();
+  await monitoring;
   const commands: string[] = [];
   const seenMarker = new Promise<void>((resolve) => {
     monitor.on('monitor', (_time: string, args: string[], from: string) => {

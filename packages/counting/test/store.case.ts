@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Countable, CountingStore, WriteRefusal } from '../src/index.ts';
-import { keys, StoreWriteRefusedError } from '../src/index.ts';
+import { keys, MAX_MESSAGES_PER_SCRIPT_CALL, StoreWriteRefusedError } from '../src/index.ts';
 
 export interface Traffic {
   /** Socket writes by the store's client: each is a round trip, as nothing is written while replies are awaited. */
@@ -20,6 +20,8 @@ export interface ServerTools {
   flushScripts(): Promise<void>;
   /** Sets `field` of the hash `key` (a layout key, e.g. `keys.countryCounts`) to a value that is not a count. */
   corrupt(key: string, field: string): Promise<void>;
+  /** Removes `field` from the hash `key` again (HDEL). */
+  repair(key: string, field: string): Promise<void>;
   /** Runs `action` and reports what the store's client sent meanwhile. */
   observe(store: CountingStore, action: () => Promise<unknown>): Promise<Traffic>;
 }
@@ -237,16 +239,40 @@ export function countingStoreCases(subject: StoreUnderTest): void {
     // instead of being reported as skipped in every run.
     const onRealServer: (name: string, cases: () => void) => void = subject.server ? describe : () => {};
     onRealServer('on a real server', () => {
-      it('applies a batch in one round trip: one write, one script call per message, nothing else', async () => {
-        // A fresh connection: the first call sends the script's text (EVAL), the rest its hash (EVALSHA) — still
-        // in the same write, with no SCRIPT LOAD or SCRIPT EXISTS before it.
+      it('applies a batch in one round trip: one write, one script call for the whole batch', async () => {
+        // A fresh connection: the call sends the script's text (EVAL), the next ones its hash (EVALSHA), with no
+        // SCRIPT LOAD or SCRIPT EXISTS before it.
         const fresh = await harness.open();
-        const first = await server().observe(fresh, () => fresh.apply(batchOf(100)));
-        expect(first.writes).toBe(1);
-        expect(first.commands).toEqual(['eval', ...Array<string>(99).fill('evalsha')]);
+        expect(await server().observe(fresh, () => fresh.apply(batchOf(100)))).toEqual({
+          writes: 1,
+          commands: ['eval'],
+        });
+        expect(await server().observe(fresh, () => fresh.apply(batchOf(500)))).toEqual({
+          writes: 1,
+          commands: ['evalsha'],
+        });
+      });
 
-        const second = await server().observe(fresh, () => fresh.apply(batchOf(100)));
-        expect(second).toEqual({ writes: 1, commands: Array<string>(100).fill('evalsha') });
+      it('splits a batch into calls of MAX_MESSAGES_PER_SCRIPT_CALL messages, in one write', async () => {
+        await store.apply(batchOf(1));
+        const seen = batchOf(700, 'MX', 'Sunny');
+        await store.apply(seen);
+        // New and already-seen ids across the chunks, and an id twice in two different chunks.
+        const again = message('SV', 'Cloudy');
+        const batch = [again, ...batchOf(1_199), ...seen, again, ...batchOf(99, 'SV', 'Cloudy')];
+        let result: unknown;
+        const traffic = await server().observe(store, async () => {
+          result = await store.apply(batch);
+        });
+        expect(traffic).toEqual({ writes: 1, commands: ['evalsha', 'evalsha'] });
+        expect(batch).toHaveLength(2 * MAX_MESSAGES_PER_SCRIPT_CALL);
+        expect(result).toEqual({ counted: 1_299, duplicates: 701 });
+        expect(await store.counts()).toEqual({
+          total: 2_000,
+          byCountry: { GT: 1_200, MX: 700, SV: 100 },
+          byWeather: { Rainy: 1_200, Sunny: 700, Cloudy: 100 },
+          byCountryWeather: { 'GT:Rainy': 1_200, 'MX:Sunny': 700, 'SV:Cloudy': 100 },
+        });
       });
 
       it('sends nothing for an empty batch', async () => {
@@ -269,14 +295,36 @@ export function countingStoreCases(subject: StoreUnderTest): void {
         expect((await store.counts()).total).toBe(20);
       });
 
-      it('rejects when any one script call fails on the server', async () => {
-        await server().corrupt(keys.countryCounts, 'XX');
-        const batch = [message('GT', 'Rainy'), message('XX', 'Rainy'), message('GT', 'Rainy')];
-        await expect(store.apply(batch)).rejects.toThrow(/failed for 1 of 3 messages: .*not an integer/);
-        // A pipeline is not a transaction: the other two were counted, and a retry finds them recorded. Nor is a
-        // failed script rolled back (no server does that): the failed message's id stays recorded. See README.
-        expect(await store.apply(batch)).toEqual({ counted: 0, duplicates: 3 });
-        await expect(store.counts()).rejects.toThrow(/country:counts holds "not a count"/);
+      it('rejects a batch whose counting fails on the server, and leaves nothing of it written', async () => {
+        const before = message('GT', 'Rainy');
+        await store.apply([before]);
+        // Fails the weather increment, after the country and total ones (new fields among them) were made.
+        await server().corrupt(keys.weatherCounts, 'Hail');
+        const fresh = [message('GT', 'Rainy'), message('XX', 'Rainy'), message('MX', 'Hail')];
+        const batch = [...fresh, before];
+        await expect(store.apply(batch)).rejects.toThrow(/failed for 4 of 4 messages: .*not an integer/);
+        // No server rolls a script back; the script undoes its own writes: no new id recorded, no counter moved, no
+        // field it had created left behind.
+        expect(await Promise.all(fresh.map(({ id }) => harness.seenTtlMs(id)))).toEqual([
+          undefined,
+          undefined,
+          undefined,
+        ]);
+        await expect(store.counts()).rejects.toThrow(/weather:counts holds "not a count"/);
+        await server().repair(keys.weatherCounts, 'Hail');
+        expect(await store.counts()).toEqual({
+          total: 1,
+          byCountry: { GT: 1 },
+          byWeather: { Rainy: 1 },
+          byCountryWeather: { 'GT:Rainy': 1 },
+        });
+        expect(await store.apply(batch)).toEqual({ counted: 3, duplicates: 1 });
+        expect(await store.counts()).toEqual({
+          total: 4,
+          byCountry: { GT: 2, XX: 1, MX: 1 },
+          byWeather: { Rainy: 3, Hail: 1 },
+          byCountryWeather: { 'GT:Rainy': 2, 'XX:Rainy': 1, 'MX:Hail': 1 },
+        });
       });
     });
   });
