@@ -9,6 +9,12 @@ export interface Repetition {
   doubleCounted: number;
   /** Requests the clients had to send again (any answer but 202, or none). */
   retried: number;
+  /**
+   * How long the injection itself took (s): the kill until the service answered its health check again, or the
+   * server's stop and start as the stack did them (up to its own check that the server answers). A gap is read
+   * against it: a slow restart of the server is not a slow recovery of the clients.
+   */
+  faultS: number;
   /** Longest stretch without a single 202 (s). */
   longestGapS: number;
   /** From the fault's start until the edge accepted again and both stores were caught up (s). */
@@ -26,6 +32,7 @@ export function summarise(repetitions: readonly Repetition[]): string {
     'lost',
     'double-counted',
     'retried',
+    'fault (s)',
     'longest gap (s)',
     'time to recover (s)',
     'service exits',
@@ -46,6 +53,7 @@ export function summarise(repetitions: readonly Repetition[]): string {
       String(sum((r) => r.lost)),
       String(sum((r) => r.doubleCounted)),
       String(sum((r) => r.retried)),
+      range((r) => r.faultS),
       range((r) => r.longestGapS),
       range((r) => r.recoverS),
       String(sum((r) => r.selfExits)),
@@ -59,6 +67,7 @@ export function summarise(repetitions: readonly Repetition[]): string {
     String(all.reduce((t, r) => t + r.lost, 0)),
     String(all.reduce((t, r) => t + r.doubleCounted, 0)),
     String(all.reduce((t, r) => t + r.retried, 0)),
+    '',
     '',
     '',
     String(all.reduce((t, r) => t + r.selfExits, 0)),

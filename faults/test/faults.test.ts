@@ -65,14 +65,19 @@ async function waitCounted(country: string, expected: number, timeoutMs = 90_000
   await sleep(500); // anything counted late (twice) shows up now
 }
 
-function longestGap(times: readonly number[], from: number, to: number): number {
-  let gap = 0;
+/** The longest stretch without a 202 between `from` and `to`: its length (s), and when it began and ended. */
+function longestGap(
+  times: readonly number[],
+  from: number,
+  to: number,
+): { s: number; from: number; to: number } {
+  let gap = { s: 0, from, to: from };
   let previous = from;
   for (const time of [...times, to]) {
-    gap = Math.max(gap, time - previous);
+    if (time - previous > gap.s * 1000) gap = { s: (time - previous) / 1000, from: previous, to: time };
     previous = Math.max(previous, time);
   }
-  return gap / 1000;
+  return gap;
 }
 
 function exitsBesides(killed: ServiceName | undefined, before: Record<string, number>): number {
@@ -90,6 +95,7 @@ beforeAll(async () => {
     db: 1,
     supervise: true,
     env: { LOG_LEVEL: process.env.FAULTS_LOG_LEVEL ?? 'warn' },
+    ...(process.env.FAULTS_LOG_DIR ? { logDir: process.env.FAULTS_LOG_DIR } : {}),
   });
   await system.startAll();
   stores = await openStores(system.env);
@@ -107,7 +113,9 @@ afterAll(async () => {
   await Promise.all((stores ?? []).map((s) => s.close()));
   if (results.length === 0) return;
   const minutes = ((Date.now() - suiteStarted) / 60_000).toFixed(1);
-  const table = `${summarise(results)}\n\n${results.length} faults in ${minutes} min`;
+  // The services inherit the suite's environment: KAFKA_CLIENT picks their Kafka client, as in `npm start`.
+  const client = `KAFKA_CLIENT=${process.env.KAFKA_CLIENT || 'unset (the default client)'}`;
+  const table = `${summarise(results)}\n\n${results.length} faults in ${minutes} min, ${client}`;
   console.log(`\n${table}\n`);
   writeFileSync(join(stack.location.dir, 'fault-table.md'), `${table}\n`);
 });
@@ -145,6 +153,7 @@ describe('faults under load: nothing accepted is lost or counted twice', () => {
         }
         const stats = phase;
         const stoppedAt = Date.now();
+        const gap = longestGap(stats.acceptedAt, startedAt, stoppedAt);
         await waitCounted(country, stats.ids.length);
         const checks = await Promise.all(stores.map((store) => checkPhase(store, country, stats.ids)));
         const retried = Object.entries(stats.statuses)
@@ -156,14 +165,17 @@ describe('faults under load: nothing accepted is lost or counted twice', () => {
           lost: Math.max(...checks.map((c) => c.lost)),
           doubleCounted: Math.max(...checks.map((c) => c.doubleCounted)),
           retried,
-          longestGapS: longestGap(stats.acceptedAt, startedAt, stoppedAt),
+          faultS: (restoredAt - faultAt) / 1000,
+          longestGapS: gap.s,
           recoverS: (recoveredAt - faultAt) / 1000,
           selfExits: exitsBesides(fault.killed, restartsBefore),
         };
         results.push(repetition);
         console.log(
           `${fault.name} #${round}: ${JSON.stringify(repetition)} statuses ${JSON.stringify(stats.statuses)} ` +
-            `fault ${((restoredAt - faultAt) / 1000).toFixed(1)} s`,
+            // Absolute times, to be read beside a server's own log (when it stopped and served again).
+            `fault ${new Date(faultAt).toISOString()}–${new Date(restoredAt).toISOString()}, ` +
+            `longest gap ${new Date(gap.from).toISOString()}–${new Date(gap.to).toISOString()}`,
         );
         expect(stats.abandoned).toEqual([]);
         expect(checks).toEqual(checks.map((c) => ({ ...c, lost: 0, doubleCounted: 0 })));
