@@ -1,10 +1,11 @@
-import { type Admin, Partitioners, type Producer } from 'kafkajs';
+import type { Admin, Producer } from 'kafkajs';
 import { createCoalescer } from '../coalesce.ts';
 import type { Envelope, Publisher, PublisherOptions } from '../contract.ts';
 import { BrokerUnavailableError } from '../errors.ts';
 import { stderrLogger } from '../logger.ts';
 import { watchKafkaAvailability } from './availability.ts';
 import { createKafkaClient, type KafkaClientOptions } from './client.ts';
+import { keyPartitioner } from './partitioner.ts';
 
 export interface KafkaPublisherOptions extends PublisherOptions, KafkaClientOptions {
   topic: string;
@@ -72,7 +73,7 @@ export async function createKafkaPublisher(options: KafkaPublisherOptions): Prom
     const created = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: keyPartitioner,
       ...(Object.keys(retry).length === 0 ? {} : { retry }),
     });
     created.on(created.events.REQUEST, ({ payload }) => {
