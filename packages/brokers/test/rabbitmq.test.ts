@@ -67,3 +67,24 @@ describe('rabbitmq publisher writes', () => {
     expect(await rabbitQueueBacklog({ url, queue })).toBe(201);
   });
 });
+
+describe('rabbitmq publisher back-pressure', () => {
+  it('lets many publishes wait for one drain of a full channel without a listener leak', async () => {
+    const queue = `brokers-test-${suffix()}`;
+    const publisher = await createRabbitPublisher({ url, queue, logger });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    onTestFinished(async () => {
+      process.off('warning', onWarning);
+      await publisher.close();
+      await removeRabbitQueues({ url, queues: [queue] });
+    });
+    // amqplib's channel takes 1,024 frames before it says it is full: 40 concurrent publishes of 100 messages
+    // fill it by the eleventh, and the rest wait for it to drain.
+    await Promise.all(Array.from({ length: 40 }, (_, i) => publisher.publish(makeEnvelopes(100, `full-${i}`))));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    expect(await rabbitQueueBacklog({ url, queue })).toBe(4000);
+  });
+});

@@ -134,14 +134,25 @@ export async function createRabbitPublisher(options: RabbitPublisherOptions): Pr
   };
 }
 
+/**
+ * Resolves when the channel drains (or closes). Concurrent publishes that all found the channel full share one wait,
+ * rather than adding a 'drain' and a 'close' listener each (past ten, Node warns of a listener leak).
+ */
+const drains = new WeakMap<ConfirmChannel, Promise<void>>();
 function drained(ch: ConfirmChannel): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      ch.off('drain', done);
-      ch.off('close', done);
-      resolve();
-    };
-    ch.on('drain', done);
-    ch.on('close', done);
-  });
+  let waiting = drains.get(ch);
+  if (!waiting) {
+    waiting = new Promise((resolve) => {
+      const done = () => {
+        ch.off('drain', done);
+        ch.off('close', done);
+        drains.delete(ch);
+        resolve();
+      };
+      ch.on('drain', done);
+      ch.on('close', done);
+    });
+    drains.set(ch, waiting);
+  }
+  return waiting;
 }
