@@ -22,7 +22,7 @@ let valkey: CountingStore;
 let pipeline: RunningPipeline | undefined;
 
 beforeAll(async () => {
-  pipeline = await startPipeline(portBase, { run: 'coalesce', db: 13 });
+  pipeline = await startPipeline(portBase, { run: 'coalesce', db: 10 });
   ({ system, redis, valkey } = pipeline);
 }, 120_000);
 

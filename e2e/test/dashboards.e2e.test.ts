@@ -52,7 +52,7 @@ let pipeline: RunningPipeline;
 let prometheus: LocalPrometheus;
 
 beforeAll(async () => {
-  pipeline = await startPipeline(portBase, { run: 'dashboards', db: 12 });
+  pipeline = await startPipeline(portBase, { run: 'dashboards', db: 9 });
   prometheus = await startPrometheus({
     instances: pipeline.system.instances,
     port: prometheusPort(portBase),

@@ -21,7 +21,10 @@ export async function startPipeline(
     stack: localStack().env(),
     portBase,
     run: 'e2e',
-    // Databases 1..15, chosen by port base so that concurrent files do not share one.
+    // Databases 1..15, chosen by port base so that concurrent files do not share one. Launching flushes the
+    // database, so a file that names its own must keep clear of the others': dashboards 9, coalescing 10, live page
+    // 11, the system package's terminal test 12 (turbo runs it beside these files), and 13 and 14, the soak's and the
+    // bench's defaults, which a developer may have running while the tests run.
     db: 1 + (portBase % 15),
     ...options,
   });
