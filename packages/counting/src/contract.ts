@@ -48,7 +48,7 @@ export interface CountingStore {
    * with zeros without talking to the server.
    */
   apply(messages: readonly Countable[]): Promise<ApplyResult>;
-  /** The counters, read consistently enough for comparison (one MULTI/EXEC). All zeros for an empty store. */
+  /** The counters, read consistently enough for comparison (one read-only script call, which also runs while the server refuses writes). All zeros for an empty store. */
   counts(): Promise<Counts>;
   /** Resolves if the server answers. */
   ping(): Promise<void>;

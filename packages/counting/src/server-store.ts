@@ -16,6 +16,10 @@ export const countBatchScript = readFileSync(new URL('./count-batch.lua', import
 /** The name the script is defined under on the client (`defineCommand`). */
 const COUNT_BATCH = 'tandemCountBatch';
 
+/** The script reading the counters (read-counts.lua), and its name on the client. */
+export const readCountsScript = readFileSync(new URL('./read-counts.lua', import.meta.url), 'utf8');
+const READ_COUNTS = 'tandemReadCounts';
+
 /** The counter keys the script takes before the batch's `seen:<id>` keys, in its order (see count-batch.lua). */
 const COUNTER_KEYS = [keys.countryCounts, keys.total, keys.weatherCounts, keys.countryWeatherCounts] as const;
 
@@ -34,7 +38,6 @@ type Replies = [error: Error | null, result: unknown][] | null;
 export interface CountingClient {
   defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void;
   pipeline(): { exec(): Promise<Replies> };
-  multi(): { hgetall(key: string): unknown; get(key: string): unknown; exec(): Promise<Replies> };
   ping(): Promise<unknown>;
   quit(): Promise<unknown>;
   disconnect(): void;
@@ -50,6 +53,9 @@ type CountBatchPipeline = Record<
 > & {
   exec(): Promise<Replies>;
 };
+
+/** The reading script as a method of the client (`defineCommand`, four keys). */
+type ReadCountsClient = Record<typeof READ_COUNTS, (...keys: string[]) => Promise<unknown>>;
 
 export interface CountingStoreOptions {
   /** How long an id is remembered (seconds). Default DEFAULT_DEDUP_TTL_SECONDS; services read DEDUP_TTL_SECONDS. */
@@ -147,6 +153,7 @@ class ServerCountingStore<C extends CountingClient> implements ClientCountingSto
     this.dedupTtlSeconds = dedupTtlSeconds;
     // No `numberOfKeys`: it varies with the batch, so each call gives it first.
     client.defineCommand(COUNT_BATCH, { lua: countBatchScript });
+    client.defineCommand(READ_COUNTS, { lua: readCountsScript, numberOfKeys: 4 });
   }
 
   async apply(messages: readonly Countable[]): Promise<ApplyResult> {
@@ -212,17 +219,16 @@ class ServerCountingStore<C extends CountingClient> implements ClientCountingSto
 
   async counts(): Promise<Counts> {
     this.#checkOpen();
-    const transaction = this.client.multi();
-    transaction.hgetall(keys.countryCounts);
-    transaction.get(keys.total);
-    transaction.hgetall(keys.weatherCounts);
-    transaction.hgetall(keys.countryWeatherCounts);
-    const replies = await transaction.exec();
-    if (replies?.length !== 4) throw new Error('the MULTI/EXEC reading the counters was aborted');
-    const [byCountry, total, byWeather, byCountryWeather] = replies.map(([error, result]) => {
-      if (error) throw error;
-      return result;
-    });
+    const reply = await (this.client as unknown as ReadCountsClient)[READ_COUNTS](
+      keys.countryCounts,
+      keys.total,
+      keys.weatherCounts,
+      keys.countryWeatherCounts,
+    );
+    if (!Array.isArray(reply) || reply.length !== 4) {
+      throw new Error(`the script reading the counters answered ${JSON.stringify(reply)}`);
+    }
+    const [byCountry, total, byWeather, byCountryWeather] = reply as unknown[];
     return {
       total: total === null ? 0 : toCount(total, keys.total),
       byCountry: toCounts(byCountry, keys.countryCounts),
@@ -256,7 +262,10 @@ function toCount(value: unknown, key: string): number {
   return count;
 }
 
-function toCounts(hash: unknown, key: string): Record<string, number> {
-  if (typeof hash !== 'object' || hash === null) throw new Error(`${key} is not a hash`);
-  return Object.fromEntries(Object.entries(hash).map(([field, value]) => [field, toCount(value, key)]));
+/** A hash as the script returns it: HGETALL's flat field, value, field, value… */
+function toCounts(flat: unknown, key: string): Record<string, number> {
+  if (!Array.isArray(flat) || flat.length % 2 !== 0) throw new Error(`${key} is not a hash`);
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < flat.length; i += 2) counts[String(flat[i])] = toCount(flat[i + 1], key);
+  return counts;
 }
