@@ -5,12 +5,14 @@ import {
   createKafkaPublisher,
   createKafkaSubscriber,
   ensureKafkaTopic,
+  kafkaAdapters,
   kafkaFeatures,
   kafkaGroupBacklog,
   removeKafkaResources,
 } from '../src/index.ts';
 import { withKafkaAdmin } from '../src/kafka/client.ts';
 import { brokerConformance } from './broker.case.ts';
+import { kafkaBehaviour } from './kafka.case.ts';
 import { testLogger as logger, suffix } from './support.ts';
 
 /** The local stack's broker and its SASL/SCRAM credentials, from `.stack/env`. */
@@ -64,6 +66,8 @@ async function topicWithPublisher(name: string, lingerMs = 5) {
 }
 
 describe('kafka subscriber', () => {
+  kafkaBehaviour(kafkaAdapters.kafkajs);
+
   it('hands chunks of the partitions of one fetch to the handler at once, each partition in order, each record once', async () => {
     const name = suffix();
     const { topic, publisher } = await topicWithPublisher(name);
@@ -186,46 +190,6 @@ describe('kafka subscriber', () => {
 
     expect(received()).toBe(count);
     expect(calls.length).toBeLessThan(count / 3);
-  }, 60_000);
-
-  it('keeps heartbeating while the handler holds a batch longer than the session timeout', async () => {
-    const name = suffix();
-    const { topic, publisher } = await topicWithPublisher(name);
-    const sent = Array.from({ length: 30 }, (_, i) => ({ id: `h-${i}`, payload: Buffer.from(String(i)) }));
-    await publisher.publish(sent);
-    await publisher.close();
-
-    // 6 s is the broker's smallest allowed session (group.min.session.timeout.ms).
-    const sessionTimeoutMs = 6000;
-    const subscriber = await createKafkaSubscriber({
-      ...connection,
-      topic,
-      groupId: name,
-      clientId: name,
-      sessionTimeoutMs,
-      logger,
-    });
-    const seen: (string | undefined)[] = [];
-    let held = false;
-    await subscriber.start(async (deliveries) => {
-      if (!held) {
-        held = true;
-        // A store refusing writes, retried for twice the session.
-        await sleep(2 * sessionTimeoutMs);
-      }
-      seen.push(...deliveries.map((d) => d.id));
-    });
-    const deadline = Date.now() + 40_000;
-    while (seen.length < sent.length && Date.now() < deadline) await sleep(100);
-    // A member dropped from the group would rejoin and read the held records again from the committed offset.
-    await sleep(3000);
-    const ready = subscriber.isReady();
-    await subscriber.close();
-    await removeKafkaResources({ ...connection, topics: [topic], groupIds: [name], logger });
-
-    expect(held).toBe(true);
-    expect(seen.sort()).toEqual(sent.map((e) => e.id).sort());
-    expect(ready).toBe(true);
   }, 60_000);
 
   it('commits handled offsets on its timer and on close, never per chunk', async () => {

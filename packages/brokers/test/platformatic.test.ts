@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { kafkaAdapters, kafkaFeatures } from '../src/index.ts';
 import { withPlatformaticAdmin } from '../src/platformatic/client.ts';
 import { brokerConformance, collect, makeEnvelopes, waitFor } from './broker.case.ts';
+import { kafkaBehaviour } from './kafka.case.ts';
 import { testLogger as logger, suffix } from './support.ts';
 
 /** The local stack's broker and its SASL/SCRAM credentials, from `.stack/env`. */
@@ -67,6 +68,8 @@ async function topicWithPublisher(name: string) {
 }
 
 describe('platformatic kafka subscriber', () => {
+  kafkaBehaviour(kafka);
+
   it('hands several partitions to the handler at once, each partition in order, each record once', async () => {
     const name = suffix();
     const { topic, publisher } = await topicWithPublisher(name);
@@ -135,46 +138,6 @@ describe('platformatic kafka subscriber', () => {
     expect(await lag()).toBe(0);
 
     await kafka.removeResources({ ...connection, topics: [topic], groupIds: [name], logger });
-  }, 60_000);
-
-  it('stays in its group while the handler holds a batch longer than the session timeout', async () => {
-    const name = suffix();
-    const { topic, publisher } = await topicWithPublisher(name);
-    const sent = Array.from({ length: 30 }, (_, i) => ({ id: `h-${i}`, payload: Buffer.from(String(i)) }));
-    await publisher.publish(sent);
-    await publisher.close();
-
-    // 6 s is the broker's smallest allowed session (group.min.session.timeout.ms).
-    const sessionTimeoutMs = 6000;
-    const subscriber = await kafka.createSubscriber({
-      ...connection,
-      topic,
-      groupId: name,
-      clientId: name,
-      sessionTimeoutMs,
-      logger,
-    });
-    const seen: (string | undefined)[] = [];
-    let held = false;
-    await subscriber.start(async (deliveries) => {
-      if (!held) {
-        held = true;
-        // A store refusing writes, retried for twice the session: the library heartbeats on its own timer.
-        await sleep(2 * sessionTimeoutMs);
-      }
-      seen.push(...deliveries.map((d) => d.id));
-    });
-    const deadline = Date.now() + 40_000;
-    while (seen.length < sent.length && Date.now() < deadline) await sleep(100);
-    // A member dropped from the group would rejoin and read the held records again from the committed offset.
-    await sleep(3000);
-    const ready = subscriber.isReady();
-    await subscriber.close();
-    await kafka.removeResources({ ...connection, topics: [topic], groupIds: [name], logger });
-
-    expect(held).toBe(true);
-    expect(seen.sort()).toEqual(sent.map((e) => e.id).sort());
-    expect(ready).toBe(true);
   }, 60_000);
 
   it('holds back the stream while the handler is stuck: bounded memory, nothing skipped', async () => {

@@ -82,7 +82,9 @@ describe('rabbitmq publisher back-pressure', () => {
     });
     // amqplib's channel takes 1,024 frames before it says it is full: 40 concurrent publishes of 100 messages
     // fill it by the eleventh, and the rest wait for it to drain.
-    await Promise.all(Array.from({ length: 40 }, (_, i) => publisher.publish(makeEnvelopes(100, `full-${i}`))));
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => publisher.publish(makeEnvelopes(100, `full-${i}`))),
+    );
     await new Promise((resolve) => setImmediate(resolve));
     expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
     expect(await rabbitQueueBacklog({ url, queue })).toBe(4000);
