@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { env, secret } from '@tandem/config';
 import { z } from 'zod';
 import { ingestGatewayDefaults } from './ingest-gateway/contract.ts';
+import { edgeServerDefaults } from './listen.ts';
 
 /** What an API key may be: RFC 6750's b64token (what `Authorization: Bearer` carries), 16..512 characters. */
 export const apiKeyRules = Object.freeze({
@@ -76,6 +77,15 @@ export const configSchema = z
     EDGE_COALESCE_CALLS_OUT: z.preprocess(
       (value) => (value === '' ? undefined : value),
       z.coerce.number().int().min(1).max(64).default(ingestGatewayDefaults.coalesceCallsOut),
+    ),
+    /**
+     * Most client connections open at once (1..65535); past it a new connection is closed as soon as it is accepted.
+     * Each open connection holds heap (its parser, socket and request), and a load generator that opens a new one
+     * whenever answers lag (vegeta, a client retrying) would otherwise grow the heap until the process dies.
+     */
+    EDGE_MAX_CONNECTIONS: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.coerce.number().int().min(1).max(65_535).default(edgeServerDefaults.maxConnections),
     ),
     /**
      * API keys, comma-separated: POST /input and /input/batch then need `Authorization: Bearer <key>`. Unset: no

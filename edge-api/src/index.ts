@@ -1,12 +1,11 @@
 // edge-api: wiring only. Configuration, the ingest gateway (gRPC, or HTTP/JSON for an `http://` INGEST_ADDR), the app,
 // the server, and a clean stop on SIGTERM/SIGINT.
-import type { Server } from 'node:http';
-import { serve } from '@hono/node-server';
 import { loadServiceConfig } from '@tandem/config';
 import { closeHttpServer, createLogger, onShutdown } from '@tandem/service';
 import { createApp } from './app.ts';
 import { apiKeysOf, configSchema, rateLimitOf } from './config.ts';
 import { createIngestGateway } from './ingest-gateway/create.ts';
+import { listen } from './listen.ts';
 import { createRegistry } from './metrics.ts';
 
 const config = loadServiceConfig('edge-api', configSchema);
@@ -36,14 +35,8 @@ const app = createApp({
   trustedProxies: config.EDGE_TRUST_PROXY,
 });
 
-const server = serve(
-  {
-    fetch: app.fetch,
-    port: config.PORT,
-    // A slow client cannot hold a connection forever: whole request in 30 s, headers in 10 s. Keep-alive longer
-    // than a typical load balancer's idle timeout (60 s), so that the balancer closes first and never races us.
-    serverOptions: { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 65_000 },
-  },
+const server = listen(
+  { fetch: app.fetch, port: config.PORT, maxConnections: config.EDGE_MAX_CONNECTIONS },
   (info) => {
     logger.info(
       {
@@ -51,6 +44,7 @@ const server = serve(
         ingest: config.INGEST_ADDR,
         deadlineMs: config.INGEST_DEADLINE_MS,
         maxInFlight: config.MAX_IN_FLIGHT,
+        maxConnections: config.EDGE_MAX_CONNECTIONS,
         coalesce: `${config.EDGE_COALESCE_MAX} messages, ${config.EDGE_COALESCE_CALLS_OUT} call(s) out, ${config.EDGE_COALESCE_LINGER_MS} ms`,
         apiKeys: apiKeys
           ? `${apiKeys.length} from ${config.EDGE_API_KEYS_FILE ? 'EDGE_API_KEYS_FILE' : 'EDGE_API_KEYS'}`
@@ -68,7 +62,7 @@ const server = serve(
         );
     });
   },
-) as Server;
+);
 
 // SIGTERM/SIGINT: /ready turns 503 at once (the load balancer stops sending), requests in flight finish, then the
 // ingest connection closes. Bounded by onShutdown's 25 s, under Kubernetes' default 30 s grace period.

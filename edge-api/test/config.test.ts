@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       EDGE_COALESCE_MAX: 64,
       EDGE_COALESCE_LINGER_MS: 5,
       EDGE_COALESCE_CALLS_OUT: 1,
+      EDGE_MAX_CONNECTIONS: 1024,
       EDGE_TRUST_PROXY: 0,
     });
   });
@@ -39,6 +40,7 @@ describe('loadConfig', () => {
         EDGE_COALESCE_MAX: '1',
         EDGE_COALESCE_LINGER_MS: '0',
         EDGE_COALESCE_CALLS_OUT: '2',
+        EDGE_MAX_CONNECTIONS: '50',
       }),
     ).toEqual({
       PORT: 9000,
@@ -49,6 +51,7 @@ describe('loadConfig', () => {
       EDGE_COALESCE_MAX: 1,
       EDGE_COALESCE_LINGER_MS: 0,
       EDGE_COALESCE_CALLS_OUT: 2,
+      EDGE_MAX_CONNECTIONS: 50,
       EDGE_TRUST_PROXY: 0,
     });
   });
@@ -89,6 +92,8 @@ describe('loadConfig', () => {
     ['EDGE_COALESCE_CALLS_OUT', '0'],
     ['EDGE_COALESCE_CALLS_OUT', '65'],
     ['EDGE_COALESCE_CALLS_OUT', 'many'],
+    ['EDGE_MAX_CONNECTIONS', '0'],
+    ['EDGE_MAX_CONNECTIONS', '65536'],
     ['EDGE_RATE_LIMIT', '0'],
     ['EDGE_RATE_LIMIT', 'fast'],
     ['EDGE_RATE_BURST', '1.5'],
