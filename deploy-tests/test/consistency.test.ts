@@ -39,13 +39,18 @@ describe('k8s/base', () => {
 
   // Set, not left to the edge's defaults silently: tuning them is one visible line in config.env (serviceEnv,
   // run by rules.test.ts, checks that the edge's schema takes the values).
-  it("sets the edge's coalescing from the ConfigMap", () => {
+  it("sets the edge's coalescing and connection bound from the ConfigMap", () => {
     const edge = find<Workload>(base, 'Deployment', 'edge-api');
     const container = edge?.spec.template.spec.containers.find((c) => c.name === 'edge-api');
     expect(container).toBeDefined();
     const { values, problems } = resolveEnv(container ?? { name: '', image: '' }, base, 'tandem');
     expect(problems).toEqual([]);
-    for (const name of ['EDGE_COALESCE_MAX', 'EDGE_COALESCE_LINGER_MS', 'EDGE_COALESCE_CALLS_OUT'] as const) {
+    for (const name of [
+      'EDGE_COALESCE_MAX',
+      'EDGE_COALESCE_LINGER_MS',
+      'EDGE_COALESCE_CALLS_OUT',
+      'EDGE_MAX_CONNECTIONS',
+    ] as const) {
       expect([name, values[name]]).toEqual([name, expect.stringMatching(/^\d+$/)]);
       expect(container?.env?.find((e) => e.name === name)?.valueFrom?.configMapKeyRef?.name).toMatch(
         /^tandem-config-/, // with kustomize's hash suffix
