@@ -1,4 +1,5 @@
 import type { Admin } from 'kafkajs';
+import { type Kept, keptConnection } from '../kept.ts';
 import { silentLogger } from '../logger.ts';
 import { isRetriableKafkaError, type RetryOptions, retrying } from '../retry.ts';
 import { createKafkaClient, type KafkaAdminOptions, withKafkaAdmin } from './client.ts';
@@ -95,52 +96,32 @@ export function openKafkaBacklogReader(options: KafkaAdminOptions): KafkaBacklog
   const logger = options.logger ?? silentLogger;
   const createAdmin =
     options.createAdmin ?? (() => createKafkaClient({ brokers, sasl, clientId, logger }).admin());
-  let current: Promise<Admin> | undefined;
-  let closed = false;
-
-  const connected = (): Promise<Admin> => {
-    if (current) return current;
-    const admin = createAdmin();
-    const connecting = admin.connect().then(
-      () => admin,
-      async (error: unknown) => {
+  const admins = keptConnection<Admin>(
+    async () => {
+      const admin = createAdmin();
+      try {
+        await admin.connect();
+      } catch (error) {
         await admin.disconnect().catch(() => {});
         throw error;
-      },
-    );
-    current = connecting;
-    connecting.then(
-      () => opened.add(connecting),
-      () => {
-        if (current === connecting) current = undefined;
-      },
-    );
-    return connecting;
-  };
-  /** The admins that connected, so that dropping one still connecting does not wait for it. */
-  const opened = new WeakSet<Promise<Admin>>();
-  const drop = (which: Promise<Admin>): Promise<void> => {
-    if (current !== which) return Promise.resolve();
-    current = undefined;
-    // A connect still in flight (kafkajs retries one for seconds) is not waited for: disconnected once it ends.
-    const disconnected = which.then(
-      (admin) => admin.disconnect().catch(() => {}),
-      () => {},
-    );
-    return opened.has(which) ? disconnected : Promise.resolve();
-  };
+      }
+      return admin;
+    },
+    (admin) => admin.disconnect(),
+  );
+  let closed = false;
 
   return {
     groupBacklog(topic, groupId) {
       return retrying(
         async () => {
           if (closed) throw new Error('the kafka backlog reader is closed');
-          const which = connected();
+          const which = admins.get();
           const admin = await which;
           // Asked first, as kafkaGroupBacklog does: kafkajs retries offset requests on a missing topic for ~10 s.
-          const topics = await admin.listTopics().catch(dropping(drop, which));
+          const topics = await admin.listTopics().catch(dropping(admins, which));
           if (!topics.includes(topic)) throw new Error(`topic ${topic} does not exist (yet)`);
-          return lag(admin, topic, groupId).catch(dropping(drop, which));
+          return lag(admin, topic, groupId).catch(dropping(admins, which));
         },
         {
           ...options.retry,
@@ -151,15 +132,15 @@ export function openKafkaBacklogReader(options: KafkaAdminOptions): KafkaBacklog
     },
     async close() {
       closed = true;
-      if (current) await drop(current);
+      await admins.close();
     },
   };
 }
 
 /** A catch handler that drops the admin the call failed on, then rethrows. */
 const dropping =
-  (drop: (which: Promise<Admin>) => Promise<void>, which: Promise<Admin>) =>
+  (admins: Kept<Admin>, which: Promise<Admin>) =>
   async (error: unknown): Promise<never> => {
-    await drop(which);
+    await admins.drop(which);
     throw error;
   };

@@ -1,4 +1,5 @@
 import amqp, { type ChannelModel } from 'amqplib';
+import { keptConnection } from '../kept.ts';
 import { isRetriableAmqpError, retrying } from '../retry.ts';
 import { type RabbitToolOptions, withRabbitConnection } from './connection.ts';
 
@@ -41,42 +42,20 @@ export interface RabbitBacklogReader {
 export function openRabbitBacklogReader(options: RabbitToolOptions): RabbitBacklogReader {
   const { url, timeoutMs = 5000 } = options;
   const connect = options.connect ?? ((target, socket) => amqp.connect(target, socket));
-  let current: Promise<ChannelModel> | undefined;
+  const connections = keptConnection<ChannelModel>(
+    (lost) =>
+      connect(url, { timeout: timeoutMs }).then((connection) => {
+        connection.on('error', () => {});
+        connection.on('close', lost);
+        return connection;
+      }),
+    (connection) => connection.close(),
+  );
   let closed = false;
-
-  const connected = (): Promise<ChannelModel> => {
-    if (current) return current;
-    const opening = connect(url, { timeout: timeoutMs }).then((connection) => {
-      connection.on('error', () => {});
-      connection.on('close', () => {
-        if (current === opening) current = undefined;
-      });
-      return connection;
-    });
-    current = opening;
-    opening.then(
-      () => opened.add(opening),
-      () => {
-        if (current === opening) current = undefined;
-      },
-    );
-    return opening;
-  };
-  /** The connections that opened, so that dropping one still opening does not wait for it. */
-  const opened = new WeakSet<Promise<ChannelModel>>();
-  const drop = (which: Promise<ChannelModel>): Promise<void> => {
-    if (current !== which) return Promise.resolve();
-    current = undefined;
-    const closing = which.then(
-      (connection) => connection.close().catch(() => {}),
-      () => {},
-    );
-    return opened.has(which) ? closing : Promise.resolve();
-  };
 
   const check = async (queue: string): Promise<number> => {
     if (closed) throw new Error('the rabbitmq backlog reader is closed');
-    const which = connected();
+    const which = connections.get();
     const connection = await which;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -97,7 +76,7 @@ export function openRabbitBacklogReader(options: RabbitToolOptions): RabbitBackl
       ]);
     } catch (error) {
       // A reply code of the broker's about the queue itself leaves the connection as it was.
-      if (!isQueueRefusal(error)) await drop(which);
+      if (!isQueueRefusal(error)) await connections.drop(which);
       throw error;
     } finally {
       clearTimeout(timer);
@@ -114,7 +93,7 @@ export function openRabbitBacklogReader(options: RabbitToolOptions): RabbitBackl
     },
     async close() {
       closed = true;
-      if (current) await drop(current);
+      await connections.close();
     },
   };
 }
