@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { kafkaAdapters, kafkaFeatures } from '../src/index.ts';
 import { withPlatformaticAdmin } from '../src/platformatic/client.ts';
 import { brokerConformance, collect, makeEnvelopes, waitFor } from './broker.case.ts';
-import { kafkaBehaviour } from './kafka.case.ts';
+import { kafkaBehaviour, topicWithPublisher } from './kafka.case.ts';
 import { testLogger as logger, suffix } from './support.ts';
 
 /** The local stack's broker and its SASL/SCRAM credentials, from `.stack/env`. */
@@ -53,64 +53,12 @@ brokerConformance({
   },
 });
 
-/** A topic of its own (3 partitions), and a publisher to it. */
-async function topicWithPublisher(name: string) {
-  const topic = `brokers-test-${name}`;
-  await kafka.ensureTopic({ ...connection, topic, partitions: 3, logger });
-  const publisher = await kafka.createPublisher({
-    ...connection,
-    topic,
-    clientId: name,
-    lingerMs: 5,
-    logger,
-  });
-  return { topic, publisher };
-}
-
 describe('platformatic kafka subscriber', () => {
   kafkaBehaviour(kafka);
 
-  it('hands several partitions to the handler at once, each partition in order, each record once', async () => {
-    const name = suffix();
-    const { topic, publisher } = await topicWithPublisher(name);
-    const sent = Array.from({ length: 60 }, (_, i) => ({ id: `c-${i}`, payload: Buffer.from(String(i)) }));
-    await publisher.publish(sent);
-    await publisher.close();
-
-    const subscriber = await kafka.createSubscriber({
-      ...connection,
-      topic,
-      groupId: name,
-      clientId: name,
-      logger,
-    });
-    let running = 0;
-    let mostAtOnce = 0;
-    const received: { id: string | undefined; stream: string | undefined }[] = [];
-    await subscriber.start(async (deliveries) => {
-      running += 1;
-      mostAtOnce = Math.max(mostAtOnce, running);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      received.push(...deliveries.map(({ id, stream }) => ({ id, stream })));
-      running -= 1;
-    });
-    const deadline = Date.now() + 30_000;
-    while (received.length < sent.length && Date.now() < deadline) await sleep(100);
-    await subscriber.close();
-    await kafka.removeResources({ ...connection, topics: [topic], groupIds: [name], logger });
-
-    expect(received.map((r) => r.id).sort()).toEqual(sent.map((e) => e.id).sort());
-    expect(new Set(received.map((r) => r.stream)).size).toBe(3);
-    expect(mostAtOnce).toBeGreaterThan(1);
-    for (const stream of new Set(received.map((r) => r.stream))) {
-      const order = received.filter((r) => r.stream === stream).map((r) => Number(r.id?.slice(2)));
-      expect(order).toEqual([...order].sort((a, b) => a - b));
-    }
-  }, 60_000);
-
   it('commits handled offsets on its timer and on close, never per chunk', async () => {
     const name = suffix();
-    const { topic, publisher } = await topicWithPublisher(name);
+    const { topic, publisher } = await topicWithPublisher(kafka, name);
     await publisher.publish(
       Array.from({ length: 30 }, (_, i) => ({ id: `t-${i}`, payload: Buffer.from('x') })),
     );
@@ -142,7 +90,7 @@ describe('platformatic kafka subscriber', () => {
 
   it('holds back the stream while the handler is stuck: bounded memory, nothing skipped', async () => {
     const name = suffix();
-    const { topic, publisher } = await topicWithPublisher(name);
+    const { topic, publisher } = await topicWithPublisher(kafka, name);
     // 12 MB in 3 partitions: a fetch brings at most 1 MB per partition, so reading it all takes several fetches.
     const sent = makeEnvelopes(3000, 'pressure').map((envelope) => ({
       ...envelope,

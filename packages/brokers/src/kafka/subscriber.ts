@@ -1,4 +1,5 @@
 import type { BatchHandler, Delivery, Subscriber, SubscriberOptions } from '../contract.ts';
+import { gatherChunks } from '../gather.ts';
 import { stderrLogger } from '../logger.ts';
 import { groupLag } from './backlog.ts';
 import { createKafkaClient, type KafkaClientOptions } from './client.ts';
@@ -119,50 +120,9 @@ export async function createKafkaSubscriber(options: KafkaSubscriberOptions): Pr
   let joined = false;
   let handler: BatchHandler | undefined;
 
-  /**
-   * The chunks of the partitions of one fetch, gathered: kafkajs hands each partition to eachBatch on its own
-   * (up to partitionsConcurrently at once), all in the same turn of the event loop, and each would be a handler
-   * call — a store round trip — of a few records. Gathered until the next turn, they go to the handler together,
-   * in calls of at most maxBatch deliveries; each partition still waits for its own chunk before its next, so
-   * order within a partition holds, and its offset is resolved only after the call that carried its chunk
-   * resolved. A rejection rejects every chunk of that call: each of those partitions is read again.
-   */
-  let gathered: { deliveries: Delivery[]; settle: PromiseWithResolvers<void> }[] = [];
-  function handOver(deliveries: Delivery[]): Promise<void> {
-    const settle = Promise.withResolvers<void>();
-    if (gathered.length === 0) setImmediate(flushGathered);
-    gathered.push({ deliveries, settle });
-    return settle.promise;
-  }
-  function flushGathered(): void {
-    const chunks = gathered;
-    gathered = [];
-    let call: typeof chunks = [];
-    let size = 0;
-    for (const chunk of chunks) {
-      if (size > 0 && size + chunk.deliveries.length > maxBatch) {
-        callHandler(call);
-        call = [];
-        size = 0;
-      }
-      call.push(chunk);
-      size += chunk.deliveries.length;
-    }
-    if (call.length > 0) callHandler(call);
-  }
-  function callHandler(chunks: { deliveries: Delivery[]; settle: PromiseWithResolvers<void> }[]): void {
-    const batch = chunks.length === 1 ? (chunks[0]?.deliveries ?? []) : chunks.flatMap((c) => c.deliveries);
-    Promise.resolve()
-      .then(() => (handler as BatchHandler)(batch))
-      .then(
-        () => {
-          for (const chunk of chunks) chunk.settle.resolve();
-        },
-        (error: unknown) => {
-          for (const chunk of chunks) chunk.settle.reject(error);
-        },
-      );
-  }
+  // kafkajs hands each partition of a fetch to eachBatch on its own (up to partitionsConcurrently at once), all in
+  // the same turn of the event loop: gathered, their chunks share handler calls (store round trips).
+  const handOver = gatherChunks(maxBatch, (batch) => (handler as BatchHandler)(batch));
   /** Partition → the offset to commit for it (one past its last handled record), while not yet committed. */
   const handled = new Map<number, string>();
   let commitTimer: NodeJS.Timeout | undefined;

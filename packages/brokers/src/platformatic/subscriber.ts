@@ -7,6 +7,7 @@ import {
   type MessagesStream,
 } from '@platformatic/kafka';
 import type { BatchHandler, Delivery, Subscriber } from '../contract.ts';
+import { gatherChunks } from '../gather.ts';
 import { type KafkaSubscriberOptions, kafkaSubscriberDefaults } from '../kafka/subscriber.ts';
 import { stderrLogger } from '../logger.ts';
 import { retrying } from '../retry.ts';
@@ -40,16 +41,19 @@ interface Lane {
  * createKafkaSubscriber's twin on @platformatic/kafka, with the same options and the same contract: a consumer group
  * member reading `topic` from the earliest offset the group has not committed (mode COMMITTED, falling back to
  * EARLIEST). The library hands records over as a stream; here they are queued per partition ("lanes"), and each
- * lane hands the handler chunks of at most maxBatch in order, up to partitionsConcurrently lanes at once. After the
- * handler resolves a chunk, its offset is marked handled; the handled offsets are committed every
- * commitIntervalMs and on close(), never before the handler resolved (autocommit is off).
+ * lane hands over chunks of at most maxBatch in order, up to partitionsConcurrently lanes at once. The chunks the
+ * lanes hand over in the same turn of the event loop (the partitions of one fetch response) go to the handler
+ * together, in calls of at most maxBatch deliveries (so one call may carry several streams), as with kafkajs. After
+ * the call that carried a chunk resolves, the chunk's offset is marked handled; the handled offsets are committed
+ * every commitIntervalMs and on close(), never before the handler resolved (autocommit is off).
  *
- * A rejection keeps the chunk at the head of its lane and hands it over again after retryDelayMs (doubling up to
- * 5 s), for as long as it takes: the rejected records and everything after them in that partition come again, in
- * order — what re-reading from the committed offset gives the kafkajs adapter, without a fetch. Meanwhile the lane
- * keeps what the stream hands over for that partition, and once the lanes hold maxBatch × partitionsConcurrently
- * records no new fetch is made (the stream is paused, and resumed below half of that): bounded memory — the lanes
- * plus one fetch response — and back-pressure to the broker. The library heartbeats on its own connection, between and during handler calls alike.
+ * A rejection rejects every chunk of that call: each of those lanes keeps its chunk at its head and hands it over
+ * again after its own retryDelayMs (doubling up to 5 s), for as long as it takes: the rejected records and
+ * everything after them in that partition come again, in order — what re-reading from the committed offset gives
+ * the kafkajs adapter, without a fetch. Meanwhile the lane keeps what the stream hands over for that partition, and
+ * once the lanes hold maxBatch × partitionsConcurrently records no new fetch is made (the stream is paused, and
+ * resumed below half of that): bounded memory — the lanes plus one fetch response — and back-pressure to the
+ * broker. The library heartbeats on its own connection, between and during handler calls alike.
  *
  * A rebalance drops the lanes of the partitions this member lost (their records go to the new owner from the
  * committed offset); a chunk in flight for one finishes but is not marked handled. The library re-reads kept
@@ -110,6 +114,7 @@ export async function createPlatformaticKafkaSubscriber(
   let rejoining: Promise<void> | undefined;
   let committing: Promise<void> | undefined;
   const stopping = new AbortController();
+  const handOver = gatherChunks(maxBatch, (batch) => (handler as BatchHandler)(batch));
 
   async function commitHandled(): Promise<void> {
     if (handled.size === 0) return;
@@ -155,12 +160,15 @@ export async function createPlatformaticKafkaSubscriber(
     }
   }
 
-  /** Hands the lane's queue to the handler chunk by chunk until it is empty, the lane is dropped, or closing. */
+  /**
+   * Hands the lane's queue over chunk by chunk until it is empty, the lane is dropped, or closing. The lanes' chunks
+   * of one turn (a fetch response's partitions, scheduled together) share handler calls.
+   */
   async function drain(lane: Lane): Promise<void> {
     while (state === 'running' && lanes.get(lane.partition) === lane && lane.queue.length > 0) {
       const chunk = lane.queue.slice(0, maxBatch);
       try {
-        await (handler as BatchHandler)(chunk);
+        await handOver(chunk);
       } catch (error) {
         logger.debug(
           { groupId, topic, partition: lane.partition, err: error, retryInMs: lane.delayMs },
