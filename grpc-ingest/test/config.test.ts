@@ -14,7 +14,7 @@ describe('grpc-ingest config', () => {
       KAFKA_PARTITIONS: 6,
       RABBITMQ_QUEUE: 'message',
       MAX_IN_FLIGHT: 20_000,
-      KAFKA_CLIENT: 'kafkajs',
+      KAFKA_CLIENT: 'platformatic',
     });
     expect(parseConfig(configSchema, required).HTTP_PORT).toBeUndefined();
   });

@@ -13,7 +13,7 @@ describe('kafka-consumer config', () => {
       KAFKA_GROUP: 'kafka-consumer',
       DEDUP_TTL_SECONDS: DEFAULT_DEDUP_TTL_SECONDS,
       METRICS_PORT: 9465,
-      KAFKA_CLIENT: 'kafkajs',
+      KAFKA_CLIENT: 'platformatic',
     });
   });
 

@@ -117,7 +117,7 @@ export type KafkaSaslMechanism = (typeof kafkaSaslMechanisms)[number];
 export const kafkaClientNames = ['kafkajs', 'platformatic'] as const;
 export type KafkaClientName = (typeof kafkaClientNames)[number];
 /** The client a service uses unless KAFKA_CLIENT names another: switching the default is this one line. */
-export const defaultKafkaClient: KafkaClientName = 'kafkajs';
+export const defaultKafkaClient: KafkaClientName = 'platformatic';
 
 /** SASL/SCRAM credentials for a Kafka listener that requires them. */
 export interface KafkaSasl {
@@ -135,7 +135,7 @@ export interface KafkaConnection {
 
 /**
  * The variables of a Kafka connection, for a schema's object: KAFKA_BROKERS, KAFKA_CLIENT (which client library:
- * `kafkajs` unless set, see defaultKafkaClient), and for a listener that requires
+ * `platformatic` unless set, see defaultKafkaClient), and for a listener that requires
  * SASL/SCRAM KAFKA_SASL_USERNAME with KAFKA_SASL_PASSWORD (both or neither: add `.superRefine(kafkaSaslComplete)`)
  * and KAFKA_SASL_MECHANISM (`scram-sha-512` unless set). The password is secret(): never shown in an error.
  */

@@ -134,13 +134,15 @@ describe('the Kafka connection variables', () => {
     expect(() => kafkaConnectionFromEnv({ ...brokers, ...variables })).toThrow(message);
   });
 
-  it('KAFKA_CLIENT picks the client library: kafkajs unless set, platformatic, any case', () => {
+  it('KAFKA_CLIENT picks the client library: platformatic unless set, kafkajs, any case', () => {
     expect(parseConfig(kafkaConnectionSchema, brokers).KAFKA_CLIENT).toBe(defaultKafkaClient);
-    expect(defaultKafkaClient).toBe('kafkajs');
-    expect(parseConfig(kafkaConnectionSchema, { ...brokers, KAFKA_CLIENT: '' }).KAFKA_CLIENT).toBe('kafkajs');
-    expect(
-      parseConfig(kafkaConnectionSchema, { ...brokers, KAFKA_CLIENT: ' Platformatic ' }).KAFKA_CLIENT,
-    ).toBe('platformatic');
+    expect(defaultKafkaClient).toBe('platformatic');
+    expect(parseConfig(kafkaConnectionSchema, { ...brokers, KAFKA_CLIENT: '' }).KAFKA_CLIENT).toBe(
+      'platformatic',
+    );
+    expect(parseConfig(kafkaConnectionSchema, { ...brokers, KAFKA_CLIENT: ' KafkaJS ' }).KAFKA_CLIENT).toBe(
+      'kafkajs',
+    );
     expect(kafkaClientNames).toEqual(['kafkajs', 'platformatic']);
   });
 
