@@ -33,7 +33,7 @@ ENV NODE_ENV=production
 # How every service runs: the same settings as system/src/runtime.ts, which says why (deploy-tests checks that they
 # agree): a young generation of 16 MB and an old space sized to the live data, two malloc arenas, and the
 # type-stripped sources from the compile cache (below), so the type stripper is never loaded.
-ENV NODE_OPTIONS="--disable-warning=TimeoutNegativeWarning --max-semi-space-size=8 --max-old-space-size=128"
+ENV NODE_OPTIONS="--disable-warning=TimeoutNegativeWarning --max-semi-space-size=4 --max-old-space-size=128"
 ENV MALLOC_ARENA_MAX=2
 ENV NODE_COMPILE_CACHE=/app/.node-compile-cache
 WORKDIR /app

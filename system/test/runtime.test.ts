@@ -37,7 +37,7 @@ describe("the services' runtime settings", () => {
     expect(env.NODE_OPTIONS?.endsWith('--max-old-space-size=512')).toBe(true);
   });
 
-  it("bound V8's heap in a Node process: a 16 MiB young generation, 128 MiB of old space", () => {
+  it("bound V8's heap in a Node process: an 8 MiB young generation, 128 MiB of old space", () => {
     const child = spawnSync(
       process.execPath,
       ['-p', 'JSON.stringify(require("node:v8").getHeapStatistics())'],
@@ -47,7 +47,7 @@ describe("the services' runtime settings", () => {
     const limit = JSON.parse(child.stdout).heap_size_limit / MiB;
     // Old space plus the young generation (V8 counts three semi-spaces); Node's default here is several GiB.
     expect(limit).toBeGreaterThanOrEqual(128);
-    expect(limit).toBeLessThanOrEqual(128 + 3 * 8);
+    expect(limit).toBeLessThanOrEqual(128 + 3 * 4);
   });
 
   it('are what a launched service runs with', { timeout: 90_000 }, async () => {
@@ -63,11 +63,11 @@ describe("the services' runtime settings", () => {
       );
       for (const option of nodeOptions) expect(environ.NODE_OPTIONS).toContain(option);
       expect(environ).toMatchObject({ ...runtimeEnv, NODE_COMPILE_CACHE: compileCacheDir });
-      // And V8 applied them: the young generation's two semi-spaces stay at 8 MiB each (without, 32–64 MiB).
+      // And V8 applied them: the young generation's two semi-spaces stay at 4 MiB each (without, 32–64 MiB).
       const metrics = await (await fetch(`${system.metricsUrl('grpc-ingest')}/metrics`)).text();
       const young = Number(metrics.match(/nodejs_heap_space_size_total_bytes\{space="new"\} (\d+)/)?.[1]);
       expect(young / MiB).toBeGreaterThan(0);
-      expect(young / MiB).toBeLessThanOrEqual(16);
+      expect(young / MiB).toBeLessThanOrEqual(8);
     } finally {
       await system.stopAll(10_000);
     }
