@@ -82,6 +82,18 @@ export interface References {
     /** CPU in cores of the app and of the generator over the measurement. */
     cpuCores: Record<string, number>;
   };
+  /**
+   * Version 4: the bare Hono app driven **open model** at the ladder's rates (the same generator and bodies), each
+   * for `seconds` after a warm-up at the first: what Node serving HTTP costs per request at each rate on this
+   * machine, the floor under the edge's CPU per message and under its HTTP latency. Single-message runs only.
+   */
+  bareHonoAtRates?: {
+    seconds: number;
+    warmupSeconds: number;
+    /** The NODE_OPTIONS the app ran with: the services' own (system/src/runtime.ts). */
+    nodeOptions: string;
+    rates: BareHonoAtRate[];
+  };
   /** RabbitMQ's own confirmed publishes to a quorum queue (amqplib, persistent, `window` per confirm wait). */
   rabbitmq?: {
     rate: number;
@@ -93,14 +105,34 @@ export interface References {
   };
 }
 
+/** The bare Hono app at one of the ladder's rates. */
+export interface BareHonoAtRate {
+  /** Offered requests per second (one message each). */
+  rate: number;
+  seconds: number;
+  /** Requests answered 202, per second. */
+  achievedRate: number;
+  requests: number;
+  /** Requests not answered 202. */
+  errors: number;
+  /** As vegeta measured them, ms. */
+  http: StepResult['http'];
+  /** CPU in cores of the app and of the generator over the measurement. */
+  cpuCores: Record<string, number>;
+  /** The app's CPU divided by the requests it answered 202, µs; null if it answered none. */
+  cpuMicrosPerRequest: number | null;
+  machine: MachineUsage;
+}
+
 export interface BenchReport {
   tool: 'tandem bench';
   /**
    * 1: k6 drove the ladder; 2: the lean generator, with CPU per message, the knee and the references; 3: the same
    * figures, and the knee also names the busiest process at the last sustained rate (at the first failed one, a
-   * collapsing step's busiest is often the generator, opening connections without bound, which hides the cause).
+   * collapsing step's busiest is often the generator, opening connections without bound, which hides the cause);
+   * 4: the same, and a single-message run also measures the bare Hono app at the ladder's rates (the HTTP floor).
    */
-  version: 1 | 2 | 3;
+  version: 1 | 2 | 3 | 4;
   mode: 'quick' | 'full' | 'custom';
   startedAt: string;
   finishedAt: string;
@@ -303,6 +335,35 @@ function busiestLine(report: BenchReport, busiest: Busiest): string {
   return `**${busiest.process}** at ${num(busiest.cores, 2)} core (${num(busiest.microsPerMessage, 0)} µs of CPU per message)${what}`;
 }
 
+/** Version 4: the bare Hono app's figures at one of the ladder's rates, if it was measured there. */
+export function bareHonoAt(report: BenchReport, rate: number): BareHonoAtRate | undefined {
+  return report.references?.bareHonoAtRates?.rates.find((r) => r.rate === rate);
+}
+
+/**
+ * Version 4, when the edge is the busiest at a sustained rate: how much of its CPU per message a bare Hono app
+ * costs per request at the same rate. With two edges each serves half the rate, so the app at the whole rate is not
+ * their floor: nothing is said then.
+ */
+function httpFloorSentence(report: BenchReport, busiest: Busiest, rate: number): string {
+  const floor = bareHonoAt(report, rate)?.cpuMicrosPerRequest;
+  if (
+    busiest.process !== 'edge-api' ||
+    report.settings.replicas !== 1 ||
+    floor === null ||
+    floor === undefined ||
+    !Number.isFinite(busiest.microsPerMessage)
+  ) {
+    return '';
+  }
+  // Whole µs, as shown, so that the sentence adds up.
+  const edge = Math.round(busiest.microsPerMessage);
+  const bare = Math.round(floor);
+  return edge > bare
+    ? ` Of its ${edge} µs, ${bare} are what a bare Hono app (JSON parse, 202) costs per request at this rate on this machine, Node's HTTP floor; the rest, ${edge - bare} µs, is what the edge does beyond serving HTTP.`
+    : ` A bare Hono app (JSON parse, 202) costs ${bare} µs per request at this rate on this machine, no less than the edge's ${edge}: within noise, the edge's cost is Node's HTTP floor.`;
+}
+
 /** Version 2's verdict lines: the references and ratios, and the knee. */
 function verdictV2(report: BenchReport, sustained: number | null): string[] {
   const lines: string[] = [];
@@ -329,12 +390,12 @@ function verdictV2(report: BenchReport, sustained: number | null): string[] {
       ? `No rate failed; at the highest measured, ${k.rate} msg/s,`
       : `At the knee, ${k.rate} msg/s (the first rate not sustained),`;
     lines.push(
-      `- Saturates first: ${where} the busiest process was ${busiestLine(report, k)}. The machine: ${num(k.machineBusyCores, 2)} of ${report.machine.cores} cores busy.`,
+      `- Saturates first: ${where} the busiest process was ${busiestLine(report, k)}.${k.sustained ? httpFloorSentence(report, k, k.rate) : ''} The machine: ${num(k.machineBusyCores, 2)} of ${report.machine.cores} cores busy.`,
     );
     const last = k.lastSustained;
     if (report.version >= 3 && last) {
       lines.push(
-        `- At the last sustained rate, ${last.rate} msg/s, the busiest process was ${busiestLine(report, last)}.`,
+        `- At the last sustained rate, ${last.rate} msg/s, the busiest process was ${busiestLine(report, last)}.${httpFloorSentence(report, last, last.rate)}`,
       );
     }
   }
@@ -356,10 +417,17 @@ function cpuPerMessageSection(report: BenchReport, groups: RateSummary[]): strin
     ["**tandem's services**", ...groups.map((g) => num(g.of(sum((k) => k === 'service')).median, 0))],
     ['**services + stack**', ...groups.map((g) => num(g.of(sum((k) => k !== 'load')).median, 0))],
   );
+  const floor = report.references?.bareHonoAtRates !== undefined;
+  if (floor) {
+    rows.push([
+      '_bare Hono app, per request (reference, not tandem)_',
+      ...groups.map((g) => num(bareHonoAt(report, g.rate)?.cpuMicrosPerRequest ?? Number.NaN, 0)),
+    ]);
+  }
   return [
     '## CPU per message (µs)',
     '',
-    "Each process's CPU over the load window divided by the messages accepted in it (median over the repeats): the figure that survives a noisy machine, where absolute rates do not.",
+    `Each process's CPU over the load window divided by the messages accepted in it (median over the repeats): the figure that survives a noisy machine, where absolute rates do not.${floor ? " The last row is not tandem: a bare Hono app driven at the same rates after the ladder (see References), what Node serving HTTP costs per request here — the floor under the edge's figure." : ''}`,
     '',
     table(['process', ...groups.map((g) => `${g.rate}/s`)], rows),
     '',
@@ -369,7 +437,7 @@ function cpuPerMessageSection(report: BenchReport, groups: RateSummary[]): strin
 /** Version 2: the references as measured. */
 function referencesSection(report: BenchReport): string[] {
   const refs = report.references;
-  if (!refs || (!refs.bareHono && !refs.rabbitmq)) return [];
+  if (!refs || (!refs.bareHono && !refs.rabbitmq && !refs.bareHonoAtRates)) return [];
   const cores = (c: Record<string, number>) =>
     Object.entries(c)
       .map(([name, v]) => `${name} ${num(v, 2)}`)
@@ -393,8 +461,53 @@ function referencesSection(report: BenchReport): string[] {
       cores(r.cpuCores),
     ]);
   }
-  return ['## References', '', table(['what', 'rate', 'how', 'CPU (cores)'], rows), ''];
+  return [
+    '## References',
+    '',
+    ...(rows.length ? [table(['what', 'rate', 'how', 'CPU (cores)'], rows), ''] : []),
+    ...bareHonoAtRatesSection(refs.bareHonoAtRates),
+  ];
 }
+
+/** Version 4: the bare Hono app at the ladder's rates, as measured. */
+function bareHonoAtRatesSection(floor: References['bareHonoAtRates']): string[] {
+  if (!floor) return [];
+  return [
+    `The bare Hono app at the ladder's rates: open model, the same generator and request bodies as the ladder, ${floor.seconds} s at each rate after a ${floor.warmupSeconds} s warm-up at the first, with the services' NODE_OPTIONS (\`${floor.nodeOptions}\`). CPU per request: the app's CPU divided by the requests it answered.`,
+    '',
+    table(
+      [
+        'offered req/s',
+        'achieved',
+        'errors',
+        'HTTP p50 ms',
+        'p99',
+        'max',
+        'app CPU (cores)',
+        'vegeta CPU (cores)',
+        'app µs per request',
+        'machine busy cores',
+      ],
+      floor.rates.map((r) => [
+        String(r.rate),
+        num(r.achievedRate),
+        String(r.errors),
+        msCell(r.http.p50),
+        msCell(r.http.p99),
+        msCell(r.http.max),
+        num(r.cpuCores['bare-hono'] ?? Number.NaN, 2),
+        num(r.cpuCores.vegeta ?? Number.NaN, 2),
+        num(r.cpuMicrosPerRequest ?? Number.NaN, 0),
+        num(r.machine.busyCores, 2),
+      ]),
+    ),
+    '',
+  ];
+}
+
+/** A bare Hono app's HTTP p50 / p99 at a rate, for the latency table. */
+const floorLatency = (r: BareHonoAtRate | undefined) =>
+  r ? `${msCell(r.http.p50)} / ${msCell(r.http.p99)}` : '–';
 
 export function markdown(report: BenchReport, svgName: string): string {
   const groups = byRate(report.steps);
@@ -409,6 +522,7 @@ export function markdown(report: BenchReport, svgName: string): string {
     ? `${m.generator} open model (constant arrival rate: each request sent at its time, whatever the answers take), ${report.settings.path === 'batch' ? `POST /input/batch, ${batchSize} messages per request (rates in messages/s)` : 'POST /input, one message per request'}`
     : 'k6 open model (constant-arrival-rate), POST /input, one message per request';
   const serviceEnv = Object.entries(report.settings.serviceEnv ?? {});
+  const floor = report.references?.bareHonoAtRates !== undefined;
   const lines: string[] = [
     `# tandem bench — ${report.startedAt}${report.mode === 'quick' ? ' (quick)' : ''}${v2 && report.settings.path === 'batch' ? ' — batches' : ''}`,
     '',
@@ -440,6 +554,12 @@ export function markdown(report: BenchReport, svgName: string): string {
     '',
     '## Throughput and HTTP latency',
     '',
+    ...(floor
+      ? [
+          "The last column is not tandem: a bare Hono app's HTTP latency at the same rate, measured after the ladder (see References) — the floor under the edge's.",
+          '',
+        ]
+      : []),
     table(
       [
         'offered msg/s',
@@ -452,6 +572,7 @@ export function markdown(report: BenchReport, svgName: string): string {
         'max',
         'counted/s Kafka→Redis',
         'counted/s RabbitMQ→Valkey',
+        ...(floor ? ['bare Hono app p50 / p99 ms (reference)'] : []),
       ],
       groups.map((g) => [
         String(g.rate),
@@ -473,6 +594,7 @@ export function markdown(report: BenchReport, svgName: string): string {
         msCell(g.of((s) => s.http.max).median),
         num(g.of((s) => s.pipelines['kafka-redis'].countedPerSecond).median),
         num(g.of((s) => s.pipelines['rabbitmq-valkey'].countedPerSecond).median),
+        ...(floor ? [floorLatency(bareHonoAt(report, g.rate))] : []),
       ]),
     ),
     '',

@@ -3,7 +3,7 @@
  * Hono app, and the RabbitMQ reference against the local stack's RabbitMQ.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadStackEnv } from '@tandem/config';
@@ -125,6 +125,16 @@ describe('vegeta', () => {
       expect(result.latencyMs.p50).toBeGreaterThan(0);
     });
 
+    it("runs with the environment it is given (the services' NODE_OPTIONS)", async () => {
+      const withOptions = await startBareHono({ NODE_OPTIONS: '--max-semi-space-size=8' });
+      try {
+        const environ = readFileSync(`/proc/${withOptions.pid}/environ`, 'utf8').split('\0');
+        expect(environ).toContain('NODE_OPTIONS=--max-semi-space-size=8');
+      } finally {
+        await withOptions.stop();
+      }
+    });
+
     it('keeps its workers busy in a closed loop', async () => {
       const result = await attack({
         vegeta: inject('vegeta'),
@@ -160,7 +170,8 @@ describe('the RabbitMQ reference', () => {
 });
 
 describe('measureReferences', () => {
-  it('measures the bare Hono app closed loop and RabbitMQ alone, with their CPU', async () => {
+  // About 7 s of load (a 1 s warm-up, 2 s at each of two rates, 1 s closed loop, 1 s of RabbitMQ): past the default 5 s.
+  it("measures the bare Hono app at the ladder's rates and closed loop, and RabbitMQ alone, with their CPU", async () => {
     loadStackEnv();
     const workDir = mkdtempSync(join(tmpdir(), 'tandem-references-'));
     const said: string[] = [];
@@ -172,17 +183,40 @@ describe('measureReferences', () => {
         connections: 4,
         rabbitmqUrl: process.env.RABBITMQ_URL as string,
         window: 20,
+        appEnv: { NODE_OPTIONS: '--max-semi-space-size=8' },
+        atRates: { rates: [50, 100], seconds: 2, warmupSeconds: 1, bodies: { count: 10, seed: 1 } },
         say: (message) => said.push(message),
       });
+      expect(references.bareHonoAtRates).toMatchObject({
+        seconds: 2,
+        warmupSeconds: 1,
+        nodeOptions: '--max-semi-space-size=8',
+      });
+      // Open model: exactly rate × seconds requests at each rate, every one answered.
+      const atRates = references.bareHonoAtRates?.rates ?? [];
+      expect(atRates.map((r) => [r.rate, r.requests, r.errors, r.achievedRate])).toEqual([
+        [50, 100, 0, 50],
+        [100, 200, 0, 100],
+      ]);
+      for (const r of atRates) {
+        expect(Object.keys(r.cpuCores).sort()).toEqual(['bare-hono', 'vegeta']);
+        expect(r.cpuMicrosPerRequest).toBeCloseTo(
+          ((r.cpuCores['bare-hono'] as number) * 1e6) / r.achievedRate,
+        );
+        expect(r.http.p99).toBeGreaterThan(0);
+      }
       expect(references.bareHono).toMatchObject({ seconds: 1, connections: 4, errors: 0 });
       expect(references.bareHono?.rate).toBeGreaterThan(10);
       expect(Object.keys(references.bareHono?.cpuCores ?? {}).sort()).toEqual(['bare-hono', 'vegeta']);
       expect(references.rabbitmq?.rate).toBeGreaterThan(0);
       expect(references.rabbitmq?.window).toBe(20);
       expect(Object.keys(references.rabbitmq?.cpuCores ?? {})).toEqual(['publisher (amqplib)']);
-      expect(said).toHaveLength(2);
+      expect(said).toHaveLength(4);
+      expect(said[0]).toMatch(
+        /^reference: the bare Hono app at 50 req\/s: \d+ µs of CPU per request, HTTP p50/,
+      );
     } finally {
       rmSync(workDir, { recursive: true, force: true });
     }
-  });
+  }, 30_000);
 });

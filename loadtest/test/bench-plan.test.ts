@@ -5,6 +5,7 @@ import {
   type BenchCommand,
   type BenchPlan,
   describePlan,
+  floorWarmupSeconds,
   ladders,
   parseBenchArgs,
   parseServiceEnv,
@@ -136,7 +137,7 @@ describe('the plan', () => {
 
   it('describes itself in one line, with an estimate', () => {
     expect(describePlan(plan('--quick'))).toBe(
-      'quick: POST /input at 50, 100, 200 msg/s × 10s, 2 repeat(s), 1 replica(s), edge → ingest over gRPC; then the references, 3s each; about 2 min.',
+      'quick: POST /input at 50, 100, 200 msg/s × 10s, 2 repeat(s), 1 replica(s), edge → ingest over gRPC; then the references, 3s each, and the bare Hono app at each rate for 10s; about 3 min.',
     );
     expect(
       describePlan(plan('--quick', '--batch', '--reference-seconds', '0', '--service-env', 'KAFKA_CLIENT=x')),
@@ -190,5 +191,27 @@ describe('--service-env and the references', () => {
     });
     expect(refused('--reference-seconds=-1')).toThrow(/--reference-seconds must be ≥ 0/);
     expect(refused('--reference-connections', '0')).toThrow(/--reference-connections ≥ 1/);
+  });
+
+  it("measures the bare Hono app at the ladder's rates for a step, at most 15 s, unless --floor-seconds says", () => {
+    expect(plan().floorSeconds).toBe(15);
+    expect(plan('--quick').floorSeconds).toBe(10);
+    expect(plan('--duration', '5').floorSeconds).toBe(5);
+    expect(plan('--floor-seconds', '30').floorSeconds).toBe(30);
+    expect(plan('--floor-seconds', '0').floorSeconds).toBe(0);
+    expect(refused('--floor-seconds=-1')).toThrow(/--floor-seconds must be ≥ 0/);
+    expect(refused('--floor-seconds', 'x')).toThrow(/--floor-seconds must be ≥ 0/);
+    // Its warm-up at the first rate: the ladder's, at most the floor's and 5 s.
+    expect(floorWarmupSeconds(plan())).toBe(5);
+    expect(floorWarmupSeconds(plan('--warmup', '2'))).toBe(2);
+    expect(floorWarmupSeconds(plan('--floor-seconds', '3'))).toBe(3);
+  });
+
+  it('not without references, nor in a batch run', () => {
+    expect(plan('--reference-seconds', '0').floorSeconds).toBe(0);
+    expect(plan('--batch').floorSeconds).toBe(0);
+    const message = /--floor-seconds measures a reference of single-message runs/;
+    expect(refused('--batch', '--floor-seconds', '5')).toThrow(message);
+    expect(refused('--reference-seconds', '0', '--floor-seconds', '5')).toThrow(message);
   });
 });

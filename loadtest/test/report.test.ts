@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { comparison, runLabel } from '../src/comparison.ts';
 import {
+  type BareHonoAtRate,
   type BenchReport,
   byRate,
   cpuMicrosPerMessage,
@@ -322,6 +323,100 @@ describe('a version-2 report', () => {
     // Every rate held: the ladder did not reach tandem's limit, so the share is a lower bound.
     const held = [step(1, 50, { processes: usage(0.1, 0.05, 0.01) })];
     expect(markdown(v2(held), 'c.svg')).toContain('single-message rate is at least **5.0 %** of it');
+  });
+
+  describe("from version 4, with the bare Hono app at the ladder's rates", () => {
+    const atRate = (rate: number, micros: number, p99: number): BareHonoAtRate => ({
+      rate,
+      seconds: 5,
+      achievedRate: rate,
+      requests: rate * 5,
+      errors: 0,
+      http: { mean: 0.8, p50: 0.7, p90: 1, p95: 1.2, p99, max: 9 },
+      cpuCores: { 'bare-hono': (micros * rate) / 1e6, vegeta: 0.02 },
+      cpuMicrosPerRequest: micros,
+      machine: { cores: 2, busyCores: 0.3, otherCores: 0.01, loadAverage1m: 1 },
+    });
+    const v4 = (steps: StepResult[], overrides: Partial<BenchReport['settings']> = {}): BenchReport => {
+      const base = v2(steps, overrides);
+      return {
+        ...base,
+        version: 4,
+        references: {
+          ...base.references,
+          bareHonoAtRates: {
+            seconds: 5,
+            warmupSeconds: 3,
+            nodeOptions: '--max-semi-space-size=8',
+            rates: [atRate(50, 1500, 1.6), atRate(100, 700, 4.3)],
+          },
+        },
+      };
+    };
+    // 50 msg/s held with the edge busiest (0.4 core: 8000 µs a message); 100 collapsed onto the generator.
+    const collapsed = [
+      step(1, 50, { processes: usage(0.4, 0.05, 0.1) }),
+      step(1, 100, { processes: usage(0.3, 0.2, 1.2), errorRate: 0.3 }),
+    ];
+
+    it("adds the app's CPU per request to the CPU per message table, as a reference", () => {
+      const text = markdown(v4(steps), 'c.svg');
+      expect(text).toContain('| _bare Hono app, per request (reference, not tandem)_ | 1500 | 700 |');
+      expect(text).toContain('The last row is not tandem: a bare Hono app driven at the same rates');
+    });
+
+    it("sets its HTTP p50 / p99 beside tandem's at each rate", () => {
+      const text = markdown(v4(steps), 'c.svg');
+      expect(text).toContain('| counted/s RabbitMQ→Valkey | bare Hono app p50 / p99 ms (reference) |');
+      expect(text).toMatch(/\| 50 \| 50\.0 \| .* \| 100\.0 \| 100\.0 \| 0\.7 \/ 1\.6 \|\n/);
+      expect(text).toMatch(/\| 100 \| 100\.0 \| .* \| 0\.7 \/ 4\.3 \|\n/);
+    });
+
+    it('lists what was measured at each rate under References', () => {
+      const text = markdown(v4(steps), 'c.svg');
+      expect(text).toContain(
+        "The bare Hono app at the ladder's rates: open model, the same generator and request bodies as the ladder, 5 s at each rate after a 3 s warm-up at the first, with the services' NODE_OPTIONS (`--max-semi-space-size=8`).",
+      );
+      expect(text).toContain('| 50 | 50.0 | 0 | 0.7 | 1.6 | 9.0 | 0.07 | 0.02 | 1500 | 0.30 |');
+      // The closed-loop ceiling and RabbitMQ stay.
+      expect(text).toContain('| bare Hono app: POST, JSON parse, 202 | 1,000 req/s |');
+    });
+
+    it("says how much of the edge's CPU per message is the bare HTTP floor at the last sustained rate", () => {
+      expect(markdown(v4(collapsed), 'c.svg')).toContain(
+        "- At the last sustained rate, 50 msg/s, the busiest process was **edge-api** at 0.40 core (8000 µs of CPU per message) — one of tandem's own services; what would move it: fewer, larger calls to the ingest (concurrent requests coalesced into one call), a cheaper HTTP path per request, or `POST /input/batch`. Of its 8000 µs, 1500 are what a bare Hono app (JSON parse, 202) costs per request at this rate on this machine, Node's HTTP floor; the rest, 6500 µs, is what the edge does beyond serving HTTP.\n",
+      );
+      // Every rate held: the knee line is about the highest rate, a sustained one.
+      const held = [
+        step(1, 50, { processes: usage(0.1, 0.05, 0.01) }),
+        step(1, 100, { processes: usage(0.2, 0.05, 0.01) }),
+      ];
+      expect(markdown(v4(held), 'c.svg')).toContain(
+        "Of its 2000 µs, 700 are what a bare Hono app (JSON parse, 202) costs per request at this rate on this machine, Node's HTTP floor; the rest, 1300 µs,",
+      );
+      // The floor measured no lower than the edge (noise): said so, not as a negative rest.
+      const cheapEdge = [step(1, 50, { processes: usage(0.05, 0.01, 0.01) })];
+      expect(markdown(v4(cheapEdge), 'c.svg')).toContain(
+        "the busiest process was **edge-api** at 0.05 core (1000 µs of CPU per message) — one of tandem's own services; what would move it: fewer, larger calls to the ingest (concurrent requests coalesced into one call), a cheaper HTTP path per request, or `POST /input/batch`. A bare Hono app (JSON parse, 202) costs 1500 µs per request at this rate on this machine, no less than the edge's 1000: within noise, the edge's cost is Node's HTTP floor. The machine:",
+      );
+      // At a failed rate, another process the busiest, or two edges sharing the rate: nothing to set it against.
+      const edgeAtKnee = markdown(v4(steps), 'c.svg');
+      expect(edgeAtKnee).toContain(
+        'At the knee, 100 msg/s (the first rate not sustained), the busiest process was **edge-api**',
+      );
+      expect(edgeAtKnee).not.toContain('Of its 9000 µs');
+      expect(edgeAtKnee).toContain('Of its 2000 µs, 1500 are');
+      const kafkaBusiest = [step(1, 50, { processes: usage(0.1, 0.5, 0.01) })];
+      expect(markdown(v4(kafkaBusiest), 'c.svg')).not.toContain('Of its');
+      const twoEdges = { ...v4(collapsed), settings: { ...v4(collapsed).settings, replicas: 2 } };
+      expect(markdown(twoEdges, 'c.svg')).not.toContain('Of its');
+    });
+
+    it('renders a version-4 run without the floor (no references) as version 3 does, and compares', () => {
+      const without = { ...v4(collapsed), references: undefined };
+      expect(markdown(without, 'c.svg')).toBe(markdown({ ...without, version: 3 }, 'c.svg'));
+      expect(comparison(v4(collapsed), v4(collapsed), ['a', 'b'])).toContain('| HTTP p99 ms |');
+    });
   });
 
   it('leaves version-1 reports as they were: no new section', () => {

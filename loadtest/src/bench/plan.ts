@@ -10,6 +10,7 @@ import { type BenchReport, type IngestTransport, ingestTransportLabel, type Load
 export const usage =
   'usage: npm run bench [-- --quick] [--batch [--batch-size 100]] [--rates 50,100,200] [--duration S] [--repeats N] [--warmup S]\n' +
   '                     [--replicas 1|2] [--ingest grpc|http] [--service-env KEY=VALUE ...] [--reference-seconds S] [--reference-connections N]\n' +
+  '                     [--floor-seconds S]\n' +
   '                     [--port-base 18600] [--db 14] [--drain-timeout S] [--no-stack-up] [--out DIR] [--render FILE.json]\n' +
   '                     [--cpu-prof]   (a V8 CPU profile of every service; the run is named -cpuprof: the profiler slows it)\n' +
   '       npm run bench -- --compare A.json B.json   (two runs side by side)';
@@ -21,6 +22,7 @@ const options = {
   'service-env': { type: 'string', multiple: true },
   'reference-seconds': { type: 'string' },
   'reference-connections': { type: 'string', default: '50' },
+  'floor-seconds': { type: 'string' },
   rates: { type: 'string' },
   duration: { type: 'string' },
   repeats: { type: 'string' },
@@ -99,6 +101,12 @@ export interface BenchPlan {
   referenceSeconds: number;
   /** Closed-loop connections against the bare Hono app. */
   referenceConnections: number;
+  /**
+   * Seconds of the bare Hono app at each of the ladder's rates (open model, after the ladder: the HTTP floor under
+   * the edge); 0: not measured. Not in a batch run: there a request carries 100 messages, and the question (how much
+   * of the edge's cost per message is Node's HTTP) is the single-message one.
+   */
+  floorSeconds: number;
   /** The system's first port (the launcher counts up from it). */
   portBase: number;
   /** The Redis/Valkey database of the run. */
@@ -181,6 +189,7 @@ function benchPlan(flags: Flags, startedAt: Date): BenchPlan {
   if (!(referenceSeconds >= 0) || !(Number.isInteger(referenceConnections) && referenceConnections >= 1)) {
     throw new UsageError('--reference-seconds must be ≥ 0 (0: no references), --reference-connections ≥ 1');
   }
+  const floorSeconds = httpFloorSeconds(flags, { path, referenceSeconds, durationSeconds });
   const serviceEnv = parseServiceEnv(flags['service-env'] ?? []);
   const replicas = flags.replicas === '2' ? 2 : 1;
   const ingest = flags.ingest as IngestTransport;
@@ -220,6 +229,7 @@ function benchPlan(flags: Flags, startedAt: Date): BenchPlan {
     serviceEnv,
     referenceSeconds,
     referenceConnections,
+    floorSeconds,
     portBase: Number(flags['port-base']),
     db: Number(flags.db),
     drainTimeoutMs: Number(flags['drain-timeout']) * 1000,
@@ -232,15 +242,47 @@ function benchPlan(flags: Flags, startedAt: Date): BenchPlan {
   };
 }
 
+/**
+ * `--floor-seconds`, or by default a step's duration up to 15 s: long enough for a steady CPU figure, short enough
+ * that a full ladder's twelve rates add three minutes. No references (`--reference-seconds 0`) or a batch run: none.
+ */
+function httpFloorSeconds(
+  flags: Flags,
+  run: { path: LoadPath; referenceSeconds: number; durationSeconds: number },
+): number {
+  const given = flags['floor-seconds'];
+  if (given !== undefined && (run.path === 'batch' || run.referenceSeconds === 0)) {
+    throw new UsageError(
+      '--floor-seconds measures a reference of single-message runs: not with --batch or --reference-seconds 0',
+    );
+  }
+  if (run.path === 'batch' || run.referenceSeconds === 0) return 0;
+  const seconds = Number(given ?? Math.min(run.durationSeconds, 15));
+  if (!(seconds >= 0))
+    throw new UsageError('--floor-seconds must be ≥ 0 (0: the bare Hono app not at the rates)');
+  return seconds;
+}
+
 /** The steps a run measures (the warm-up aside), if no rate saturates. */
 export const totalSteps = (plan: BenchPlan) => plan.rates.length * plan.repeats;
 
 /** The run in one line, with a rough estimate of how long it takes. */
 export function describePlan(plan: BenchPlan): string {
   const estimate = Math.round(
-    20 + plan.warmupSeconds + totalSteps(plan) * (plan.durationSeconds + 4) + 2 * plan.referenceSeconds,
+    20 +
+      plan.warmupSeconds +
+      totalSteps(plan) * (plan.durationSeconds + 4) +
+      2 * plan.referenceSeconds +
+      (plan.floorSeconds > 0 ? floorWarmupSeconds(plan) + plan.rates.length * (plan.floorSeconds + 1) : 0),
   );
   const load = plan.path === 'batch' ? `POST /input/batch (${plan.batchSize} per request)` : 'POST /input';
   const env = Object.entries(plan.serviceEnv).map(([k, v]) => `${k}=${v}`);
-  return `${plan.mode}: ${load} at ${plan.rates.join(', ')} msg/s × ${plan.durationSeconds}s, ${plan.repeats} repeat(s), ${plan.replicas} replica(s), edge → ingest over ${ingestTransportLabel[plan.ingest]}${env.length ? `, services with ${env.join(' ')}` : ''}${plan.referenceSeconds > 0 ? `; then the references, ${plan.referenceSeconds}s each` : ''}; about ${Math.ceil(estimate / 60)} min.`;
+  return `${plan.mode}: ${load} at ${plan.rates.join(', ')} msg/s × ${plan.durationSeconds}s, ${plan.repeats} repeat(s), ${plan.replicas} replica(s), edge → ingest over ${ingestTransportLabel[plan.ingest]}${env.length ? `, services with ${env.join(' ')}` : ''}${plan.referenceSeconds > 0 ? `; then the references, ${plan.referenceSeconds}s each${plan.floorSeconds > 0 ? `, and the bare Hono app at each rate for ${plan.floorSeconds}s` : ''}` : ''}; about ${Math.ceil(estimate / 60)} min.`;
 }
+
+/**
+ * The bare Hono app's warm-up at the first rate before the floor is measured: the ladder's, at most the floor's and
+ * 5 s — a handler that only parses JSON has its JIT done long before, and no connection pool or consumer group to wait for.
+ */
+export const floorWarmupSeconds = (plan: Pick<BenchPlan, 'warmupSeconds' | 'floorSeconds'>) =>
+  Math.min(plan.warmupSeconds, plan.floorSeconds, 5);

@@ -1,20 +1,20 @@
 /**
  * A bench run, given its plan and a started system: the warm-up, then the ladder (every rate, `repeats` times,
  * a repeat stopping at the first rate that saturates), whether the two stores agree, then the references (a bare
- * Hono app, RabbitMQ alone), as one report.
+ * Hono app at the rates the ladder measured and at its ceiling, RabbitMQ alone), as one report.
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '@tandem/config';
 import type { LocalStack } from '@tandem/stack';
-import type { System } from '@tandem/system';
+import { type System, serviceRuntime } from '@tandem/system';
 import { findDescendant, type Target } from '../procstat.ts';
 import type { BenchReport, References, StepResult } from '../report.ts';
 import type { Stores } from '../stores.ts';
 import { vegetaVersion } from '../vegeta.ts';
 import { writeVegetaTargets } from './bodies.ts';
-import { type BenchPlan, totalSteps } from './plan.ts';
+import { type BenchPlan, floorWarmupSeconds, totalSteps } from './plan.ts';
 import { measureReferences } from './references.ts';
 import { say } from './say.ts';
 import { type StepContext, type StepPlan, step } from './step.ts';
@@ -39,12 +39,12 @@ export async function runBench(
   ];
   const notes = settingNotes(plan);
   // Distinct requests to cycle through: enough that the messages vary like real traffic (a batch is 100 already).
+  const bodies = { count: plan.path === 'batch' ? 200 : 2000, seed: plan.startedAt.getTime() % 2 ** 31 };
   const targetsFile = writeVegetaTargets(join(plan.workDir, 'ladder.targets'), {
+    ...bodies,
     path: plan.path,
     batchSize: plan.batchSize,
     edgeUrls: system.edgeUrls,
-    count: plan.path === 'batch' ? 200 : 2000,
-    seed: plan.startedAt.getTime() % 2 ** 31,
   });
   const context: StepContext = {
     system,
@@ -69,7 +69,20 @@ export async function runBench(
   notes.push(await agreementNote(stores));
   let references: References | undefined;
   if (plan.referenceSeconds > 0) {
-    say(`references: a bare Hono app, then RabbitMQ alone, ${plan.referenceSeconds}s each`);
+    // The floor only at the rates the ladder measured: above its knee there is no edge figure to set it beside.
+    const measuredRates = [...new Set(steps.map((s) => s.rate))].sort((a, b) => a - b);
+    const atRates =
+      plan.floorSeconds > 0
+        ? {
+            rates: measuredRates,
+            seconds: plan.floorSeconds,
+            warmupSeconds: floorWarmupSeconds(plan),
+            bodies,
+          }
+        : undefined;
+    say(
+      `references: ${atRates ? `a bare Hono app at ${measuredRates.join(', ')} req/s, ${plan.floorSeconds}s each; then ` : ''}a bare Hono app closed loop, then RabbitMQ alone, ${plan.referenceSeconds}s each`,
+    );
     references = await measureReferences({
       vegeta,
       workDir: plan.workDir,
@@ -78,6 +91,10 @@ export async function runBench(
       rabbitmqUrl: system.env.RABBITMQ_URL as string,
       rabbitmqPid: targets.find((t) => t.name === 'rabbitmq')?.pid,
       window: 100,
+      // What the services run with (the launcher's serviceRuntime, --service-env included), so that the app and the
+      // edge differ only in what the handler does.
+      appEnv: serviceRuntime({ ...process.env, ...plan.serviceEnv }),
+      ...(atRates ? { atRates } : {}),
       say,
     });
   }
@@ -151,7 +168,7 @@ function report(
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   return {
     tool: 'tandem bench',
-    version: 3,
+    version: 4,
     mode: plan.mode,
     startedAt: plan.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
