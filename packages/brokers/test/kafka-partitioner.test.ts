@@ -1,9 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { compatibilityPartitioner } from '@platformatic/kafka';
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { keyPartitioner, murmur2 } from '../src/kafka/partitioner.ts';
+import { keyPartitioner } from '../src/kafka/partitioner.ts';
+import { murmur2 } from '../src/murmur2.ts';
+import { platformaticKeyPartitioner } from '../src/platformatic/publisher.ts';
 
-describe('keyPartitioner', () => {
+/** UUIDs (the ids tandem gives) and random bytes of every length up to 69. */
+const keys = Array.from({ length: 5000 }, (_, n) => (n % 2 === 0 ? randomUUID() : randomBytes(n % 70)));
+
+describe('key partitioners', () => {
   it("computes Kafka's murmur2 (the Java client's test vectors)", () => {
     expect(murmur2('21')).toBe(-973932308);
     expect(murmur2('foobar')).toBe(-790332482);
@@ -23,10 +29,17 @@ describe('keyPartitioner', () => {
       replicas: [1],
       isr: [1],
     }));
-    for (let n = 0; n < 5000; n++) {
-      const key = n % 2 === 0 ? randomUUID() : randomBytes(n % 70);
+    for (const key of keys) {
       const args = { topic: 't', partitionMetadata, message: { key, value: null } };
       expect(ours(args)).toBe(theirs(args));
     }
+  });
+
+  it("gives every key the hash @platformatic/kafka's compatibilityPartitioner gives", () => {
+    for (const key of keys) {
+      const bytes = Buffer.from(key);
+      expect(platformaticKeyPartitioner({}, bytes)).toBe(compatibilityPartitioner({} as never, bytes));
+    }
+    expect(platformaticKeyPartitioner({}, undefined)).toBe(0);
   });
 });

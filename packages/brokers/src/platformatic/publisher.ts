@@ -1,4 +1,4 @@
-import { Admin, compatibilityPartitioner, Producer } from '@platformatic/kafka';
+import { Admin, Producer } from '@platformatic/kafka';
 import { createCoalescer } from '../coalesce.ts';
 import type { Envelope } from '../contract.ts';
 import { BrokerUnavailableError } from '../errors.ts';
@@ -10,6 +10,7 @@ import {
   kafkaPublisherDefaults,
 } from '../kafka/publisher.ts';
 import { stderrLogger } from '../logger.ts';
+import { keyHash } from '../murmur2.ts';
 import { retrying } from '../retry.ts';
 import { explainPlatformaticError, isUnknownTopicError, platformaticBaseOptions } from './client.ts';
 
@@ -28,8 +29,9 @@ const defaultSendRetryDelayMs = 300;
  * publish() calls share requests through the same coalescer; record key = envelope id, value = payload. Resolves
  * once the broker answered (a wrong login rejects here).
  *
- * Keys are partitioned as kafkajs and the Java client do (murmur2 masked to 31 bits, the library's
- * compatibilityPartitioner), so that a topic written by both adapters keeps each id in one partition.
+ * Keys are partitioned as kafkajs and the Java client do (murmur2 masked to 31 bits, as the library's
+ * compatibilityPartitioner; platformaticKeyPartitioner below), so that a topic written by both adapters keeps each id
+ * in one partition.
  *
  * The library reconnects by itself and reports no outage between sends either, so the broker's availability is
  * tracked as in the kafkajs adapter (kafka/availability.ts), probed with a metadata request for the topic on a
@@ -56,7 +58,7 @@ export async function createPlatformaticKafkaPublisher(
     }),
     idempotent: true,
     acks: -1,
-    partitioner: compatibilityPartitioner,
+    partitioner: platformaticKeyPartitioner,
   });
   const probe = new Admin(
     platformaticBaseOptions(
@@ -146,4 +148,12 @@ export async function createPlatformaticKafkaPublisher(
       return closed;
     },
   };
+}
+
+/**
+ * The library's compatibilityPartitioner (murmur2 masked to 31 bits; the library takes it modulo the partitions)
+ * with ../murmur2.ts in place of the library's BigInt murmur2: the same partition for every key, cheaper.
+ */
+export function platformaticKeyPartitioner(_message: unknown, key: unknown): number {
+  return Buffer.isBuffer(key) ? keyHash(key) : 0;
 }
