@@ -158,7 +158,7 @@ function bareHonoAtRate(
     requests: summary.requests,
     errors: summary.requests - answered,
     http: { ...summary.latencyMs },
-    cpuCores: Object.fromEntries(Object.entries(usage.processes).map(([name, u]) => [name, u.cpuCores])),
+    cpuCores: coresOf(usage),
     cpuMicrosPerRequest: appCores !== undefined && achievedRate > 0 ? (appCores * 1e6) / achievedRate : null,
     machine: usage.machine,
   };
@@ -174,17 +174,16 @@ async function bareHonoRate(options: ReferenceOptions): Promise<NonNullable<Refe
       count: 1000,
       seed: 1,
     });
-    const sampler = new UsageSampler([{ name: 'bare-hono', pid: app.pid }]);
-    sampler.start();
-    const result = await attack({
-      vegeta: options.vegeta,
-      targetsFile,
-      resultsFile: join(options.workDir, 'reference-bare-hono.bin'),
-      seconds: options.seconds,
-      workers: options.connections,
-      onStart: (pid) => sampler.addReapedChild({ name: 'vegeta', pid }),
-    });
-    const usage = sampler.stop();
+    const { result, usage } = await collectUsage([{ name: 'bare-hono', pid: app.pid }], (onStart) =>
+      attack({
+        vegeta: options.vegeta,
+        targetsFile,
+        resultsFile: join(options.workDir, 'reference-bare-hono.bin'),
+        seconds: options.seconds,
+        workers: options.connections,
+        onStart,
+      }),
+    );
     const accepted = result.statusCodes['202'] ?? 0;
     return {
       rate: accepted / options.seconds,
@@ -192,11 +191,16 @@ async function bareHonoRate(options: ReferenceOptions): Promise<NonNullable<Refe
       connections: options.connections,
       requests: result.requests,
       errors: result.requests - accepted,
-      cpuCores: Object.fromEntries(Object.entries(usage.processes).map(([name, u]) => [name, u.cpuCores])),
+      cpuCores: coresOf(usage),
     };
   } finally {
     await app.stop();
   }
+}
+
+/** Each sampled process's CPU in cores, by name. */
+function coresOf(usage: ReturnType<UsageSampler['stop']>): Record<string, number> {
+  return Object.fromEntries(Object.entries(usage.processes).map(([name, u]) => [name, u.cpuCores]));
 }
 
 async function rabbitmqRate(options: ReferenceOptions): Promise<NonNullable<References['rabbitmq']>> {
@@ -217,6 +221,6 @@ async function rabbitmqRate(options: ReferenceOptions): Promise<NonNullable<Refe
     seconds: result.seconds,
     window: result.window,
     messages: result.messages,
-    cpuCores: Object.fromEntries(Object.entries(usage.processes).map(([name, u]) => [name, u.cpuCores])),
+    cpuCores: coresOf(usage),
   };
 }
