@@ -63,6 +63,10 @@ fi
 export PATH="$root/node_modules/.bin:$PATH"
 export TURBO_TELEMETRY_DISABLED=1
 # kafkajs 2.2.4 schedules a negative timeout on every response under Node >= 24 (tulios/kafkajs#1751); the
-# warning is harmless and would otherwise flood every service's log.
-export NODE_OPTIONS="--disable-warning=TimeoutNegativeWarning${NODE_OPTIONS:+ $NODE_OPTIONS}"
+# warning is harmless and would otherwise flood every service's log. Once: a script run through here may run
+# another through here.
+case " ${NODE_OPTIONS:-} " in
+  *" --disable-warning=TimeoutNegativeWarning "*) ;;
+  *) export NODE_OPTIONS="--disable-warning=TimeoutNegativeWarning${NODE_OPTIONS:+ $NODE_OPTIONS}" ;;
+esac
 exec "$@"

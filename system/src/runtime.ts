@@ -47,17 +47,18 @@ export const compileCacheDir = join(projectRoot, '.tools', 'node-compile-cache')
 /**
  * The variables a service process gets for these settings, given the environment it would otherwise get: a value
  * already set there wins, as for every variable; NODE_OPTIONS keeps what it holds (e.g. the bootstrap's) after
- * `nodeOptions`, so that an option given there wins too (Node takes the last of a repeated option).
+ * `nodeOptions`, so that an option given there wins too (Node takes the last of a repeated option), and an option it
+ * holds already is not repeated.
  */
 export function serviceRuntime(
   environment: Readonly<Record<string, string | undefined>>,
 ): Record<string, string> {
   const given = (name: string, fallback: string) => environment[name] ?? fallback;
+  const inherited = (environment.NODE_OPTIONS ?? '').split(' ').filter((option) => option !== '');
   return {
     ...Object.fromEntries(Object.entries(runtimeEnv).map(([name, value]) => [name, given(name, value)])),
     NODE_COMPILE_CACHE: given('NODE_COMPILE_CACHE', compileCacheDir),
-    NODE_OPTIONS: [...nodeOptions, environment.NODE_OPTIONS]
-      .filter((option) => option !== undefined && option !== '')
-      .join(' '),
+    // One already there (the bootstrap's warning switch) is not written twice.
+    NODE_OPTIONS: [...nodeOptions.filter((option) => !inherited.includes(option)), ...inherited].join(' '),
   };
 }

@@ -28,6 +28,15 @@ describe("the services' runtime settings", () => {
     });
   });
 
+  it('are not repeated when NODE_OPTIONS holds one already (the bootstrap sets the warning switch)', () => {
+    const warning = '--disable-warning=TimeoutNegativeWarning';
+    expect(nodeOptions).toContain(warning);
+    const env = processEnv({}, instance, undefined, { NODE_OPTIONS: `${warning}  --enable-source-maps` });
+    expect(env.NODE_OPTIONS).toBe(
+      `${nodeOptions.filter((option) => option !== warning).join(' ')} ${warning} --enable-source-maps`,
+    );
+  });
+
   it('yield to a value set in the environment or in the launch options', () => {
     const parent = { MALLOC_ARENA_MAX: '8', NODE_OPTIONS: '--max-old-space-size=512' };
     const env = processEnv({ NODE_COMPILE_CACHE: '/elsewhere' }, instance, undefined, parent);
