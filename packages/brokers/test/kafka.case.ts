@@ -29,6 +29,39 @@ function expectOrderPerStream(received: readonly Received[]): void {
 }
 
 export function kafkaBehaviour(kafka: KafkaAdapter): void {
+  it('commits handled offsets on its timer and on close, never per chunk', async () => {
+    const name = suffix();
+    const { topic, publisher } = await topicWithPublisher(kafka, name);
+    await publisher.publish(
+      Array.from({ length: 30 }, (_, i) => ({ id: `t-${i}`, payload: Buffer.from('x') })),
+    );
+    await publisher.close();
+    const lag = () => kafka.groupBacklog({ ...connection, topic, groupId: name, logger });
+
+    // A timer too slow to fire during the test: whatever gets committed, close() committed.
+    const subscriber = await kafka.createSubscriber({
+      ...connection,
+      topic,
+      groupId: name,
+      clientId: name,
+      commitIntervalMs: 600_000,
+      logger,
+    });
+    let handled = 0;
+    await subscriber.start(async (deliveries) => {
+      handled += deliveries.length;
+    });
+    const deadline = Date.now() + 30_000;
+    while (handled < 30 && Date.now() < deadline) await sleep(100);
+    await sleep(500);
+    expect(handled).toBe(30);
+    expect(await lag()).toBe(30);
+    await subscriber.close();
+    expect(await lag()).toBe(0);
+
+    await kafka.removeResources({ ...connection, topics: [topic], groupIds: [name], logger });
+  }, 60_000);
+
   it('stays in its group while the handler holds a batch longer than the session timeout', async () => {
     const name = suffix();
     const { topic, publisher } = await topicWithPublisher(kafka, name);

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type KafkaSasl, kafkaConnectionFromEnv } from '@tandem/config';
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,7 +11,7 @@ import {
 } from '../src/index.ts';
 import { withKafkaAdmin } from '../src/kafka/client.ts';
 import { brokerConformance } from './broker.case.ts';
-import { kafkaBehaviour, topicWithPublisher } from './kafka.case.ts';
+import { kafkaBehaviour } from './kafka.case.ts';
 import { testLogger as logger, suffix } from './support.ts';
 
 /** The local stack's broker and its SASL/SCRAM credentials, from `.stack/env`. */
@@ -59,39 +58,6 @@ brokerConformance({
 
 describe('kafka subscriber', () => {
   kafkaBehaviour(kafkaAdapters.kafkajs);
-
-  it('commits handled offsets on its timer and on close, never per chunk', async () => {
-    const name = suffix();
-    const { topic, publisher } = await topicWithPublisher(kafkaAdapters.kafkajs, name);
-    await publisher.publish(
-      Array.from({ length: 30 }, (_, i) => ({ id: `t-${i}`, payload: Buffer.from('x') })),
-    );
-    await publisher.close();
-    const lag = () => kafkaGroupBacklog({ ...connection, topic, groupId: name, logger });
-
-    // A timer too slow to fire during the test: whatever gets committed, close() committed.
-    const subscriber = await createKafkaSubscriber({
-      ...connection,
-      topic,
-      groupId: name,
-      clientId: name,
-      commitIntervalMs: 600_000,
-      logger,
-    });
-    let handled = 0;
-    await subscriber.start(async (deliveries) => {
-      handled += deliveries.length;
-    });
-    const deadline = Date.now() + 30_000;
-    while (handled < 30 && Date.now() < deadline) await sleep(100);
-    await sleep(500);
-    expect(handled).toBe(30);
-    expect(await lag()).toBe(30);
-    await subscriber.close();
-    expect(await lag()).toBe(0);
-
-    await removeKafkaResources({ ...connection, topics: [topic], groupIds: [name], logger });
-  }, 60_000);
 });
 
 describe('kafkaGroupBacklog', () => {

@@ -56,38 +56,6 @@ brokerConformance({
 describe('platformatic kafka subscriber', () => {
   kafkaBehaviour(kafka);
 
-  it('commits handled offsets on its timer and on close, never per chunk', async () => {
-    const name = suffix();
-    const { topic, publisher } = await topicWithPublisher(kafka, name);
-    await publisher.publish(
-      Array.from({ length: 30 }, (_, i) => ({ id: `t-${i}`, payload: Buffer.from('x') })),
-    );
-    await publisher.close();
-    const lag = () => kafka.groupBacklog({ ...connection, topic, groupId: name, logger });
-
-    const subscriber = await kafka.createSubscriber({
-      ...connection,
-      topic,
-      groupId: name,
-      clientId: name,
-      commitIntervalMs: 600_000,
-      logger,
-    });
-    let handled = 0;
-    await subscriber.start(async (deliveries) => {
-      handled += deliveries.length;
-    });
-    const deadline = Date.now() + 30_000;
-    while (handled < 30 && Date.now() < deadline) await sleep(100);
-    await sleep(500);
-    expect(handled).toBe(30);
-    expect(await lag()).toBe(30);
-    await subscriber.close();
-    expect(await lag()).toBe(0);
-
-    await kafka.removeResources({ ...connection, topics: [topic], groupIds: [name], logger });
-  }, 60_000);
-
   it('holds back the stream while the handler is stuck: bounded memory, nothing skipped', async () => {
     const name = suffix();
     const { topic, publisher } = await topicWithPublisher(kafka, name);
