@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaConnectionFromEnv } from '@tandem/config';
 import { expect, it } from 'vitest';
 import type { KafkaAdapter } from '../src/index.ts';
+import { waitFor } from './broker.case.ts';
 import { testLogger as logger, suffix } from './support.ts';
 
 const connection = kafkaConnectionFromEnv();
@@ -51,8 +52,7 @@ export function kafkaBehaviour(kafka: KafkaAdapter): void {
     await subscriber.start(async (deliveries) => {
       handled += deliveries.length;
     });
-    const deadline = Date.now() + 30_000;
-    while (handled < 30 && Date.now() < deadline) await sleep(100);
+    await waitFor(() => handled >= 30, 'all 30 handled', 30_000);
     await sleep(500);
     expect(handled).toBe(30);
     expect(await lag()).toBe(30);
