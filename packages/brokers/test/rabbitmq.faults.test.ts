@@ -87,6 +87,29 @@ describe('rabbitmq faults', () => {
     await expect(publisher.publish(makeEnvelopes(1, 'lost'))).rejects.toThrow(/does not exist/);
   });
 
+  it('rejects a publish the broker does not confirm in time, once, and publishes on when it answers again', async () => {
+    const { proxy, url: viaProxy } = await proxied();
+    const queue = `brokers-test-${suffix()}`;
+    const publisher = await createRabbitPublisher({ url: viaProxy, queue, logger, confirmTimeoutMs: 500 });
+    onTestFinished(async () => {
+      await publisher.close();
+      await proxy.close();
+      await removeRabbitQueues({ url, queues: [queue] });
+    });
+    await publisher.publish(makeEnvelopes(5, 'before'));
+
+    proxy.hold();
+    const started = performance.now();
+    await expect(publisher.publish(makeEnvelopes(50, 'stalled'))).rejects.toThrow(/no confirm within 500 ms/);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(490);
+
+    // On release the stalled call reaches the broker; its late confirms change nothing, and the channel carries on.
+    // One channel keeps order: once 'after' is confirmed, the broker holds the stalled 50 as well.
+    proxy.release();
+    await publisher.publish(makeEnvelopes(5, 'after'));
+    expect(await rabbitQueueBacklog({ url, queue, logger })).toBe(60);
+  });
+
   it("retries a tool's call while the broker is away, and answers once it is back", async () => {
     const queue = `brokers-test-${suffix()}`;
     const publisher = await createRabbitPublisher({ url, queue, logger });

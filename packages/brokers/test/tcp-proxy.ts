@@ -2,10 +2,12 @@ import net from 'node:net';
 
 /**
  * A TCP proxy in front of a broker, to take it away and give it back without touching the shared local stack:
- * cut() drops every proxied connection and refuses new ones, as a broker restart looks from the client.
+ * cut() drops every proxied connection and refuses new ones, as a broker restart looks from the client; hold()
+ * stops carrying bytes on the open connections without closing them, as a stalled broker looks, until release().
  */
 export async function startProxy(target: { host: string; port: number }) {
   const sockets = new Set<net.Socket>();
+  const pairs = new Set<[net.Socket, net.Socket]>();
   let refusing = false;
   const server = net.createServer((client) => {
     if (refusing) {
@@ -13,12 +15,15 @@ export async function startProxy(target: { host: string; port: number }) {
       return;
     }
     const upstream = net.connect(target.port, target.host);
+    const pair: [net.Socket, net.Socket] = [client, upstream];
     const end = () => {
       client.destroy();
       upstream.destroy();
       sockets.delete(client);
       sockets.delete(upstream);
+      pairs.delete(pair);
     };
+    pairs.add(pair);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       socket.on('error', end);
@@ -40,6 +45,19 @@ export async function startProxy(target: { host: string; port: number }) {
     },
     restore() {
       refusing = false;
+    },
+    hold() {
+      // Unpiped, each side stops reading: what is sent waits in the socket buffers.
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+      }
+    },
+    release() {
+      for (const [client, upstream] of pairs) {
+        client.pipe(upstream);
+        upstream.pipe(client);
+      }
     },
     close() {
       refusing = true;

@@ -67,42 +67,44 @@ export async function createRabbitPublisher(options: RabbitPublisherOptions): Pr
     },
   });
 
+  /**
+   * Sends every envelope, then waits until the broker confirmed them all, with one promise and one timer per call
+   * (a count of the confirms still due, not a promise per message). The first nack, return or timeout rejects the
+   * call; later confirms change nothing.
+   */
   async function send(ch: ConfirmChannel, envelopes: readonly Envelope[]): Promise<void> {
-    const confirms: Promise<void>[] = [];
+    if (envelopes.length === 0) return;
+    const all = Promise.withResolvers<void>();
+    // A call that fails while sending throws its own error; a confirm failing after that is nobody's to handle.
+    all.promise.catch(() => {});
+    let unconfirmed = envelopes.length;
+    const confirmOf = (id: string) => (err: unknown) => {
+      if (err) all.reject(unavailable('the broker did not confirm a message', err));
+      else if (returned.delete(id)) all.reject(unavailable(`queue ${queue} does not exist`));
+      else if (--unconfirmed === 0) all.resolve();
+    };
     try {
       for (const envelope of envelopes) {
-        const confirm = Promise.withResolvers<void>();
-        confirms.push(confirm.promise);
         const writable = ch.sendToQueue(
           queue,
           envelope.payload,
           { persistent: true, mandatory: true, messageId: envelope.id, contentType },
-          (err: unknown) => {
-            if (err) confirm.reject(unavailable('the broker did not confirm a message', err));
-            else if (returned.delete(envelope.id))
-              confirm.reject(unavailable(`queue ${queue} does not exist`));
-            else confirm.resolve();
-          },
+          confirmOf(envelope.id),
         );
         // The channel buffers what it cannot write yet; wait for it to drain before adding more.
         if (!writable) await drained(ch);
       }
     } catch (error) {
-      for (const confirm of confirms) confirm.catch(() => {});
       throw unavailable('publish failed', error);
     }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(unavailable(`no confirm within ${confirmTimeoutMs} ms`)),
-        confirmTimeoutMs,
-      );
-    });
+    const timer = setTimeout(
+      () => all.reject(unavailable(`no confirm within ${confirmTimeoutMs} ms`)),
+      confirmTimeoutMs,
+    );
     try {
-      await Promise.race([Promise.all(confirms), timeout]);
+      await all.promise;
     } finally {
       clearTimeout(timer);
-      for (const confirm of confirms) confirm.catch(() => {});
     }
   }
 
