@@ -5,6 +5,7 @@
  */
 import type { LatencySnapshot } from '@tandem/consumer';
 import type { MachineUsage, Usage } from './procstat.ts';
+import type { BrokerLatencyResult } from './reference/broker-latency.ts';
 import { chart, type Series } from './svg.ts';
 
 export const pipelineNames = ['kafka-redis', 'rabbitmq-valkey'] as const;
@@ -42,6 +43,11 @@ export interface StepResult {
   achievedRate: number;
   requests: number;
   errorRate: number;
+  /**
+   * The requests not answered 202, by HTTP status ("0": no answer — refused, reset or timed out), and the
+   * generator's distinct error texts (at most five). Absent in reports written before they were recorded.
+   */
+  errors?: { byStatus: Record<string, number>; texts: string[] };
   /**
    * Requests the generator did not send at their time: k6's arrivals with no free VU; for the lean generator,
    * offered requests minus those sent.
@@ -94,6 +100,17 @@ export interface References {
     nodeOptions: string;
     rates: BareHonoAtRate[];
   };
+  /**
+   * Kafka and RabbitMQ alone at the ladder's rates (single-message runs): groups sent every `groupEveryMs` to both
+   * through tandem's own publishers, each group timed until each broker confirmed and until both had — the floor
+   * under the edge's HTTP latency, which waits for both.
+   */
+  brokersAtRates?: {
+    seconds: number;
+    warmupSeconds: number;
+    kafkaClient: string;
+    rates: BrokersAtRate[];
+  };
   /** RabbitMQ's own confirmed publishes to a quorum queue (amqplib, persistent, `window` per confirm wait). */
   rabbitmq?: {
     rate: number;
@@ -104,6 +121,9 @@ export interface References {
     cpuCores: Record<string, number>;
   };
 }
+
+/** The brokers alone at one of the ladder's rates; latencies in ms, from a group's send to its confirms. */
+export type BrokersAtRate = Omit<BrokerLatencyResult, 'resourceName'>;
 
 /** The bare Hono app at one of the ladder's rates. */
 export interface BareHonoAtRate {
@@ -437,7 +457,7 @@ function cpuPerMessageSection(report: BenchReport, groups: RateSummary[]): strin
 /** Version 2: the references as measured. */
 function referencesSection(report: BenchReport): string[] {
   const refs = report.references;
-  if (!refs || (!refs.bareHono && !refs.rabbitmq && !refs.bareHonoAtRates)) return [];
+  if (!refs || (!refs.bareHono && !refs.rabbitmq && !refs.bareHonoAtRates && !refs.brokersAtRates)) return [];
   const cores = (c: Record<string, number>) =>
     Object.entries(c)
       .map(([name, v]) => `${name} ${num(v, 2)}`)
@@ -466,7 +486,34 @@ function referencesSection(report: BenchReport): string[] {
     '',
     ...(rows.length ? [table(['what', 'rate', 'how', 'CPU (cores)'], rows), ''] : []),
     ...bareHonoAtRatesSection(refs.bareHonoAtRates),
+    ...brokersAtRatesSection(refs.brokersAtRates),
   ];
+}
+
+/** The brokers alone at the ladder's rates, as measured. */
+function brokersAtRatesSection(brokers: References['brokersAtRates']): string[] {
+  if (!brokers) return [];
+  const cell = (l: BrokersAtRate['both']) => `${msCell(l.p50)} / ${msCell(l.p99)} / ${msCell(l.max)}`;
+  return [
+    `The brokers alone at the ladder's rates: a group of messages every few ms (as the edge gathers them) published to Kafka and RabbitMQ at once through tandem's own publishers (Kafka client ${brokers.kafkaClient}), with none of tandem's services running in between, ${brokers.seconds} s at each rate after a ${brokers.warmupSeconds} s warm-up at the first. Each group is timed from its send until each broker confirmed it, and until both had: what the ingest waits for before any 202.`,
+    '',
+    table(
+      ['msg/s', 'groups', 'both confirmed p50 / p99 / max ms', 'Kafka', 'RabbitMQ'],
+      brokers.rates.map((r) => [
+        String(r.rate),
+        `${thousands(r.groups)} of ${num(r.messages / r.groups, 0)} every ${num(r.groupEveryMs, 1)} ms`,
+        cell(r.both),
+        cell(r.kafka),
+        cell(r.rabbitmq),
+      ]),
+    ),
+    '',
+  ];
+}
+
+/** Version 4 and later: the brokers' own confirm latency at one of the ladder's rates, if it was measured there. */
+export function brokersAt(report: BenchReport, rate: number): BrokersAtRate | undefined {
+  return report.references?.brokersAtRates?.rates.find((r) => r.rate === rate);
 }
 
 /** Version 4: the bare Hono app at the ladder's rates, as measured. */
@@ -505,6 +552,10 @@ function bareHonoAtRatesSection(floor: References['bareHonoAtRates']): string[] 
   ];
 }
 
+/** Both brokers' confirm p50 / p99 at a rate, for the latency table. */
+const brokersLatency = (r: BrokersAtRate | undefined) =>
+  r ? `${msCell(r.both.p50)} / ${msCell(r.both.p99)}` : '–';
+
 /** A bare Hono app's HTTP p50 / p99 at a rate, for the latency table. */
 const floorLatency = (r: BareHonoAtRate | undefined) =>
   r ? `${msCell(r.http.p50)} / ${msCell(r.http.p99)}` : '–';
@@ -523,6 +574,9 @@ export function markdown(report: BenchReport, svgName: string): string {
     : 'k6 open model (constant-arrival-rate), POST /input, one message per request';
   const serviceEnv = Object.entries(report.settings.serviceEnv ?? {});
   const floor = report.references?.bareHonoAtRates !== undefined;
+  const brokersFloor = report.references?.brokersAtRates !== undefined;
+  // Recorded since the brokers' floor came in: an earlier report renders as it did.
+  const errorStatuses = report.steps.some((s) => s.errors !== undefined);
   const lines: string[] = [
     `# tandem bench — ${report.startedAt}${report.mode === 'quick' ? ' (quick)' : ''}${v2 && report.settings.path === 'batch' ? ' — batches' : ''}`,
     '',
@@ -556,7 +610,9 @@ export function markdown(report: BenchReport, svgName: string): string {
     '',
     ...(floor
       ? [
-          "The last column is not tandem: a bare Hono app's HTTP latency at the same rate, measured after the ladder (see References) — the floor under the edge's.",
+          brokersFloor
+            ? "The last two columns are not tandem, and were measured after the ladder at the same rates (see References): a bare Hono app's HTTP latency, and how long Kafka and RabbitMQ alone take until both confirmed a group — the floors under the edge's latency."
+            : "The last column is not tandem: a bare Hono app's HTTP latency at the same rate, measured after the ladder (see References) — the floor under the edge's.",
           '',
         ]
       : []),
@@ -573,6 +629,7 @@ export function markdown(report: BenchReport, svgName: string): string {
         'counted/s Kafka→Redis',
         'counted/s RabbitMQ→Valkey',
         ...(floor ? ['bare Hono app p50 / p99 ms (reference)'] : []),
+        ...(brokersFloor ? ['brokers alone, both confirmed p50 / p99 ms (reference)'] : []),
       ],
       groups.map((g) => [
         String(g.rate),
@@ -595,6 +652,7 @@ export function markdown(report: BenchReport, svgName: string): string {
         num(g.of((s) => s.pipelines['kafka-redis'].countedPerSecond).median),
         num(g.of((s) => s.pipelines['rabbitmq-valkey'].countedPerSecond).median),
         ...(floor ? [floorLatency(bareHonoAt(report, g.rate))] : []),
+        ...(brokersFloor ? [brokersLatency(brokersAt(report, g.rate))] : []),
       ]),
     ),
     '',
@@ -674,6 +732,7 @@ export function markdown(report: BenchReport, svgName: string): string {
         'machine busy cores',
         'other cores',
         'load 1m',
+        ...(errorStatuses ? ['errors by status'] : []),
         'stopped ladder',
       ],
       report.steps.map((s) => [
@@ -686,12 +745,22 @@ export function markdown(report: BenchReport, svgName: string): string {
         num(s.machine.busyCores, 2),
         num(s.machine.otherCores, 2),
         num(s.machine.loadAverage1m, 2),
+        ...(errorStatuses ? [s.errors ? describeErrorStatuses(s.errors.byStatus) : ''] : []),
         s.saturated ?? '',
       ]),
     ),
     '',
   );
   return lines.join('\n');
+}
+
+/** "503 × 12, no answer × 3", largest first; "none" when every request was answered 202. */
+export function describeErrorStatuses(byStatus: Record<string, number>): string {
+  const parts = Object.entries(byStatus)
+    .filter(([, count]) => count > 0)
+    .sort(([, a], [, b]) => b - a)
+    .map(([status, count]) => `${status === '0' ? 'no answer' : status} × ${count}`);
+  return parts.length > 0 ? parts.join(', ') : 'none';
 }
 
 const colours = { http: '#1f77b4', 'kafka-redis': '#d62728', 'rabbitmq-valkey': '#2ca02c' } as const;

@@ -6,12 +6,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadStackEnv } from '@tandem/config';
+import { kafkaAdapters } from '@tandem/brokers';
+import { defaultKafkaClient, kafkaConnectionFromEnv, loadStackEnv } from '@tandem/config';
 import { parseMessageInput } from '@tandem/message';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { requestBodies, vegetaTargets, writeVegetaTargets } from '../src/bench/bodies.ts';
 import { measureReferences, startBareHono } from '../src/bench/references.ts';
+import { brokerLatencyAtRate, confirmLatency, quantile } from '../src/reference/broker-latency.ts';
 import { rabbitPublishRate } from '../src/reference/rabbitmq-publish.ts';
 import { attack, parseReport, rateArgument, unresolvedRequests } from '../src/vegeta.ts';
 
@@ -169,9 +171,67 @@ describe('the RabbitMQ reference', () => {
   });
 });
 
+describe("the brokers' latency reference", () => {
+  it('takes nearest-rank quantiles', () => {
+    const sorted = Array.from({ length: 200 }, (_, i) => i + 1);
+    expect([quantile(sorted, 0.5), quantile(sorted, 0.99), quantile(sorted, 1)]).toEqual([100, 198, 200]);
+    expect(quantile([7], 0.99)).toBe(7);
+    expect(confirmLatency([3, 1, 2])).toEqual({ p50: 2, p99: 3, max: 3 });
+    expect(confirmLatency([]).p50).toBeNaN();
+  });
+
+  it("publishes groups on a fixed schedule to both brokers through the ingest's publishers, and removes what it made", async () => {
+    loadStackEnv();
+    const connection = kafkaConnectionFromEnv();
+    const rabbitmqUrl = process.env.RABBITMQ_URL as string;
+    const result = await brokerLatencyAtRate({
+      kafka: { ...connection, client: defaultKafkaClient, partitions: 2 },
+      rabbitmqUrl,
+      rate: 400,
+      seconds: 1,
+      groupEveryMs: 10,
+    });
+    // 400 msg/s in groups every 10 ms: 100 groups of 4.
+    expect(result).toMatchObject({ rate: 400, groupEveryMs: 10, groups: 100, messages: 400 });
+    // Below one message per group the groups come less often, so that the rate stays the one asked for.
+    const slow = await brokerLatencyAtRate({
+      kafka: { ...connection, client: defaultKafkaClient, partitions: 2 },
+      rabbitmqUrl,
+      rate: 50,
+      seconds: 0.4,
+    });
+    expect(slow).toMatchObject({ rate: 50, groupEveryMs: 20, groups: 20, messages: 20 });
+    expect(result.seconds).toBeGreaterThanOrEqual(0.99);
+    for (const latency of [result.kafka, result.rabbitmq, result.both]) {
+      expect(latency.p50).toBeGreaterThan(0);
+      expect(latency.p50).toBeLessThanOrEqual(latency.p99);
+      expect(latency.p99).toBeLessThanOrEqual(latency.max);
+    }
+    // Both is the slower of the two, group by group.
+    expect(result.both.max).toBeGreaterThanOrEqual(Math.max(result.kafka.max, result.rabbitmq.max));
+    const name = result.resourceName;
+    expect(name).toMatch(/^tandem-bench-ref-[0-9a-f]{8}$/);
+    const amqpConnection = await amqp.connect(rabbitmqUrl);
+    try {
+      const channel = await amqpConnection.createChannel();
+      channel.on('error', () => {});
+      await expect(channel.checkQueue(name)).rejects.toThrow(/NOT_FOUND/);
+    } finally {
+      await amqpConnection.close().catch(() => undefined);
+    }
+    const topics = await kafkaAdapters[defaultKafkaClient].removeResources({
+      ...connection,
+      topics: [name],
+      groupIds: [],
+    });
+    expect(topics.removed).toEqual([]);
+  }, 30_000);
+});
+
 describe('measureReferences', () => {
-  // About 7 s of load (a 1 s warm-up, 2 s at each of two rates, 1 s closed loop, 1 s of RabbitMQ): past the default 5 s.
-  it("measures the bare Hono app at the ladder's rates and closed loop, and RabbitMQ alone, with their CPU", async () => {
+  // About 12 s of load (the bare app: a 1 s warm-up, 2 s at each of two rates, 1 s closed loop; 1 s of RabbitMQ; the
+  // brokers alone: a 1 s warm-up, 2 s at each rate): past the default 5 s.
+  it("measures the bare Hono app at the ladder's rates and closed loop, RabbitMQ alone with its CPU, and both brokers alone at the ladder's rates", async () => {
     loadStackEnv();
     const workDir = mkdtempSync(join(tmpdir(), 'tandem-references-'));
     const said: string[] = [];
@@ -185,6 +245,7 @@ describe('measureReferences', () => {
         window: 20,
         appEnv: { NODE_OPTIONS: '--max-semi-space-size=8' },
         atRates: { rates: [50, 100], seconds: 2, warmupSeconds: 1, bodies: { count: 10, seed: 1 } },
+        kafka: { ...kafkaConnectionFromEnv(), client: defaultKafkaClient, partitions: 2 },
         say: (message) => said.push(message),
       });
       expect(references.bareHonoAtRates).toMatchObject({
@@ -211,7 +272,20 @@ describe('measureReferences', () => {
       expect(references.rabbitmq?.rate).toBeGreaterThan(0);
       expect(references.rabbitmq?.window).toBe(20);
       expect(Object.keys(references.rabbitmq?.cpuCores ?? {})).toEqual(['publisher (amqplib)']);
-      expect(said).toHaveLength(4);
+      // The brokers alone at the same rates, after the same warm-up.
+      expect(references.brokersAtRates).toMatchObject({
+        seconds: 2,
+        warmupSeconds: 1,
+        kafkaClient: defaultKafkaClient,
+      });
+      expect(references.brokersAtRates?.rates.map((r) => [r.rate, r.messages])).toEqual([
+        [50, 100],
+        [100, 200],
+      ]);
+      expect(said).toHaveLength(6);
+      expect(said[5]).toMatch(
+        /^reference: the brokers alone at 100 msg\/s \(groups every 10\.0 ms\): both confirmed p50 /,
+      );
       expect(said[0]).toMatch(
         /^reference: the bare Hono app at 50 req\/s: \d+ µs of CPU per request, HTTP p50/,
       );

@@ -137,7 +137,7 @@ describe('the plan', () => {
 
   it('describes itself in one line, with an estimate', () => {
     expect(describePlan(plan('--quick'))).toBe(
-      'quick: POST /input at 50, 100, 200 msg/s × 10s, 2 repeat(s), 1 replica(s), edge → ingest over gRPC; then the references, 3s each, and the bare Hono app at each rate for 10s; about 3 min.',
+      'quick: POST /input at 50, 100, 200 msg/s × 10s, 2 repeat(s), 1 replica(s), edge → ingest over gRPC; then the references, 3s each, and the bare Hono app and the brokers alone at each rate for 10s; about 4 min.',
     );
     expect(
       describePlan(plan('--quick', '--batch', '--reference-seconds', '0', '--service-env', 'KAFKA_CLIENT=x')),

@@ -149,6 +149,7 @@ describe('stepResult', () => {
       'achievedRate',
       'requests',
       'errorRate',
+      'errors',
       'dropped',
       'http',
       'pipelines',
@@ -161,6 +162,7 @@ describe('stepResult', () => {
       achievedRate: 49,
       requests: 495,
       errorRate: 5 / 495,
+      errors: { byStatus: { '0': 5 }, texts: ['connection reset by peer'] },
       dropped: 5,
       http: { mean: 5, p50: 4, p90: 8, p95: 9, p99: 12, max: 40 },
       saturated: null,
@@ -182,6 +184,7 @@ describe('stepResult', () => {
       achievedRate: 1000,
       requests: 100,
       errorRate: 0,
+      errors: { byStatus: {} },
       dropped: 0,
       saturated: null,
     });
@@ -189,7 +192,7 @@ describe('stepResult', () => {
 
   it('describes itself in one progress line', () => {
     expect(describeStep('[1/6] 50 msg/s', result(null))).toBe(
-      '  [1/6] 50 msg/s: accepted 49.0/s, errors 1.01 %, 5 requests not sent in time (the generator fell behind), HTTP p50 4.0 / p99 12.0 ms; e2e Kafka → Redis p50 2 / p99 9 ms, RabbitMQ → Valkey p50 2 / p99 9 ms; ' +
+      '  [1/6] 50 msg/s: accepted 49.0/s, errors 1.01 % (no answer × 5), 5 requests not sent in time (the generator fell behind), HTTP p50 4.0 / p99 12.0 ms; e2e Kafka → Redis p50 2 / p99 9 ms, RabbitMQ → Valkey p50 2 / p99 9 ms; ' +
         'drained in 0.2s / never; exact ✓; machine 1.20 of 2 cores busy (0.10 not ours)',
     );
   });

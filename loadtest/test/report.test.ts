@@ -5,6 +5,7 @@ import {
   type BenchReport,
   byRate,
   cpuMicrosPerMessage,
+  describeErrorStatuses,
   knee,
   markdown,
   median,
@@ -115,6 +116,30 @@ describe('markdown', () => {
       exact: { ok: false, accepted: 500, unresolved: 0, redis: 499, valkey: 500 },
     });
     expect(markdown(report([wrong]), 'c.svg')).toContain('**NOT EXACT');
+  });
+
+  it("lists each step's errors by status, with no column when no step recorded them (an earlier report)", () => {
+    const failing = step(1, 100, {
+      errorRate: 0.02,
+      errors: { byStatus: { '429': 3, '503': 15, '0': 2 }, texts: ['context deadline exceeded'] },
+    });
+    const clean = step(1, 50, { errors: { byStatus: {}, texts: [] } });
+    const rows = markdown(report([clean, failing, step(2, 100)]), 'c.svg')
+      .split('\n')
+      .filter((line) => /^\| [12] \| (50|100) \|/.test(line));
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toContain('| none |');
+    expect(rows[1]).toContain('| 503 × 15, 429 × 3, no answer × 2 |');
+    // Errors by status, then the stopped-ladder cell: both empty.
+    expect(rows[2]).toMatch(/\| 1\.00 \| {2}\| {2}\|$/);
+    expect(markdown(report([step(1, 50)]), 'c.svg')).not.toContain('errors by status');
+  });
+});
+
+describe('describeErrorStatuses', () => {
+  it('names each status with its count, largest first, and "no answer" for status 0', () => {
+    expect(describeErrorStatuses({ '503': 1, '0': 7, '400': 0 })).toBe('no answer × 7, 503 × 1');
+    expect(describeErrorStatuses({})).toBe('none');
   });
 });
 
@@ -380,6 +405,46 @@ describe('a version-2 report', () => {
       expect(text).toContain('| 50 | 50.0 | 0 | 0.7 | 1.6 | 9.0 | 0.07 | 0.02 | 1500 | 0.30 |');
       // The closed-loop ceiling and RabbitMQ stay.
       expect(text).toContain('| bare Hono app: POST, JSON parse, 202 | 1,000 req/s |');
+    });
+
+    it("with the brokers alone at the same rates, sets their confirm latency beside tandem's and lists it", () => {
+      const latency = (p50: number) => ({ p50, p99: p50 * 3, max: p50 * 5 });
+      const base = v4(steps);
+      const withBrokers: BenchReport = {
+        ...base,
+        references: {
+          ...base.references,
+          brokersAtRates: {
+            seconds: 5,
+            warmupSeconds: 3,
+            kafkaClient: 'platformatic',
+            rates: [50, 100].map((rate) => ({
+              rate,
+              seconds: 5,
+              groupEveryMs: 10,
+              groups: 500,
+              messages: rate * 5,
+              kafka: latency(1),
+              rabbitmq: latency(rate / 25),
+              both: latency(rate / 20),
+            })),
+          },
+        },
+      };
+      const text = markdown(withBrokers, 'c.svg');
+      expect(text).toContain(
+        '| bare Hono app p50 / p99 ms (reference) | brokers alone, both confirmed p50 / p99 ms (reference) |',
+      );
+      expect(text).toMatch(/\| 50 \| 50\.0 \| .* \| 0\.7 \/ 1\.6 \| 2\.5 \/ 7\.5 \|\n/);
+      expect(text).toMatch(/\| 100 \| 100\.0 \| .* \| 0\.7 \/ 4\.3 \| 5\.0 \/ 15\.0 \|\n/);
+      expect(text).toContain('The last two columns are not tandem');
+      expect(text).toContain("The brokers alone at the ladder's rates:");
+      expect(text).toContain('(Kafka client platformatic)');
+      expect(text).toContain(
+        '| 100 | 500 of 1 every 10.0 ms | 5.0 / 15.0 / 25.0 | 1.0 / 3.0 / 5.0 | 4.0 / 12.0 / 20.0 |',
+      );
+      // Without it (every earlier report), the table keeps its one reference column.
+      expect(markdown(v4(steps), 'c.svg')).not.toContain('brokers alone');
     });
 
     it("says how much of the edge's CPU per message is the bare HTTP floor at the last sustained rate", () => {

@@ -102,9 +102,10 @@ export interface BenchPlan {
   /** Closed-loop connections against the bare Hono app. */
   referenceConnections: number;
   /**
-   * Seconds of the bare Hono app at each of the ladder's rates (open model, after the ladder: the HTTP floor under
-   * the edge); 0: not measured. Not in a batch run: there a request carries 100 messages, and the question (how much
-   * of the edge's cost per message is Node's HTTP) is the single-message one.
+   * Seconds of the bare Hono app (open model: the HTTP floor under the edge) and of the brokers alone (their confirm
+   * latency, the floor under tandem's) at each of the ladder's rates, after the ladder; 0: neither measured. Not in a
+   * batch run: there a request carries 100 messages, and the question (how much of the edge's cost and latency per
+   * message is Node's HTTP and the brokers') is the single-message one.
    */
   floorSeconds: number;
   /** The system's first port (the launcher counts up from it). */
@@ -259,7 +260,9 @@ function httpFloorSeconds(
   if (run.path === 'batch' || run.referenceSeconds === 0) return 0;
   const seconds = Number(given ?? Math.min(run.durationSeconds, 15));
   if (!(seconds >= 0))
-    throw new UsageError('--floor-seconds must be ≥ 0 (0: the bare Hono app not at the rates)');
+    throw new UsageError(
+      '--floor-seconds must be ≥ 0 (0: neither the bare Hono app nor the brokers at the rates)',
+    );
   return seconds;
 }
 
@@ -273,11 +276,14 @@ export function describePlan(plan: BenchPlan): string {
       plan.warmupSeconds +
       totalSteps(plan) * (plan.durationSeconds + 4) +
       2 * plan.referenceSeconds +
-      (plan.floorSeconds > 0 ? floorWarmupSeconds(plan) + plan.rates.length * (plan.floorSeconds + 1) : 0),
+      // The bare Hono app, then the brokers alone, each warmed up and at every rate.
+      (plan.floorSeconds > 0
+        ? 2 * (floorWarmupSeconds(plan) + plan.rates.length * (plan.floorSeconds + 1))
+        : 0),
   );
   const load = plan.path === 'batch' ? `POST /input/batch (${plan.batchSize} per request)` : 'POST /input';
   const env = Object.entries(plan.serviceEnv).map(([k, v]) => `${k}=${v}`);
-  return `${plan.mode}: ${load} at ${plan.rates.join(', ')} msg/s × ${plan.durationSeconds}s, ${plan.repeats} repeat(s), ${plan.replicas} replica(s), edge → ingest over ${ingestTransportLabel[plan.ingest]}${env.length ? `, services with ${env.join(' ')}` : ''}${plan.referenceSeconds > 0 ? `; then the references, ${plan.referenceSeconds}s each${plan.floorSeconds > 0 ? `, and the bare Hono app at each rate for ${plan.floorSeconds}s` : ''}` : ''}; about ${Math.ceil(estimate / 60)} min.`;
+  return `${plan.mode}: ${load} at ${plan.rates.join(', ')} msg/s × ${plan.durationSeconds}s, ${plan.repeats} repeat(s), ${plan.replicas} replica(s), edge → ingest over ${ingestTransportLabel[plan.ingest]}${env.length ? `, services with ${env.join(' ')}` : ''}${plan.referenceSeconds > 0 ? `; then the references, ${plan.referenceSeconds}s each${plan.floorSeconds > 0 ? `, and the bare Hono app and the brokers alone at each rate for ${plan.floorSeconds}s` : ''}` : ''}; about ${Math.ceil(estimate / 60)} min.`;
 }
 
 /**

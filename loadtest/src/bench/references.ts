@@ -13,6 +13,9 @@
  *   (an open-model ladder would take many); the rate is a ceiling, with no latency bound, which is what a share
  *   of it should be measured against.
  * - RabbitMQ: confirmed publishes to a quorum queue of the run's own (reference/rabbitmq-publish.ts).
+ * - The brokers' latency floor (measureBrokersAtRates), in a single-message run: Kafka and RabbitMQ confirming at
+ *   each of the ladder's rates through tandem's own publishers, nothing of tandem in between
+ *   (reference/broker-latency.ts): the floor under the edge's HTTP latency that no work on tandem can lower.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -20,6 +23,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadtestDir } from '../k6.ts';
 import { type Target, UsageSampler } from '../procstat.ts';
+import { type BrokerLatencyOptions, brokerLatencyAtRate } from '../reference/broker-latency.ts';
 import { rabbitPublishRate } from '../reference/rabbitmq-publish.ts';
 import type { BareHonoAtRate, References } from '../report.ts';
 import { type AttackResult, attack } from '../vegeta.ts';
@@ -41,6 +45,8 @@ export interface ReferenceOptions {
   appEnv: Record<string, string>;
   /** The HTTP floor at the ladder's rates; absent: not measured. */
   atRates?: AtRatesOptions;
+  /** Kafka as the ingest reaches it: with atRates, the brokers' latency floor is measured at the same rates. */
+  kafka?: BrokerLatencyOptions['kafka'];
   say: (message: string) => void;
 }
 
@@ -64,7 +70,39 @@ export async function measureReferences(options: ReferenceOptions): Promise<Refe
   options.say(
     `reference: RabbitMQ took ${Math.round(rabbitmq.rate)} confirmed msg/s into a quorum queue (${options.window} per confirm wait)`,
   );
-  return { bareHono, rabbitmq, ...(bareHonoAtRates ? { bareHonoAtRates } : {}) };
+  const brokersAtRates =
+    options.atRates &&
+    options.kafka &&
+    (await measureBrokersAtRates(options, options.kafka, options.atRates));
+  return {
+    bareHono,
+    rabbitmq,
+    ...(bareHonoAtRates ? { bareHonoAtRates } : {}),
+    ...(brokersAtRates ? { brokersAtRates } : {}),
+  };
+}
+
+/** Kafka and RabbitMQ confirming at each rate in turn, after a warm-up at the first (connections, leaders, JIT). */
+async function measureBrokersAtRates(
+  options: Pick<ReferenceOptions, 'rabbitmqUrl' | 'say'>,
+  kafka: BrokerLatencyOptions['kafka'],
+  atRates: Pick<AtRatesOptions, 'rates' | 'seconds' | 'warmupSeconds'>,
+): Promise<NonNullable<References['brokersAtRates']>> {
+  const at = (rate: number, seconds: number) =>
+    brokerLatencyAtRate({ kafka, rabbitmqUrl: options.rabbitmqUrl, rate, seconds });
+  const first = atRates.rates[0];
+  if (first !== undefined && atRates.warmupSeconds > 0) await at(first, atRates.warmupSeconds);
+  const rates = [];
+  for (const rate of atRates.rates) {
+    const measured = await at(rate, atRates.seconds);
+    const ms = (l: { p50: number; p99: number }) => `p50 ${l.p50.toFixed(1)} / p99 ${l.p99.toFixed(1)} ms`;
+    options.say(
+      `reference: the brokers alone at ${rate} msg/s (groups every ${measured.groupEveryMs.toFixed(1)} ms): both confirmed ${ms(measured.both)}; Kafka ${ms(measured.kafka)}, RabbitMQ ${ms(measured.rabbitmq)}`,
+    );
+    const { resourceName: _, ...figures } = measured;
+    rates.push(figures);
+  }
+  return { seconds: atRates.seconds, warmupSeconds: atRates.warmupSeconds, kafkaClient: kafka.client, rates };
 }
 
 /** Starts the bare Hono app on a free port, `env` over this process's; resolves with its pid and URL once it listens. */

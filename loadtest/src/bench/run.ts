@@ -6,7 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '@tandem/config';
+import { kafkaConnection, parseConfig, projectRoot } from '@tandem/config';
+import { configSchema as ingestConfigSchema } from '@tandem/grpc-ingest/config';
 import type { LocalStack } from '@tandem/stack';
 import { type System, serviceRuntime } from '@tandem/system';
 import { findDescendant, type Target } from '../procstat.ts';
@@ -15,7 +16,7 @@ import type { Stores } from '../stores.ts';
 import { vegetaVersion } from '../vegeta.ts';
 import { writeVegetaTargets } from './bodies.ts';
 import { type BenchPlan, floorWarmupSeconds, totalSteps } from './plan.ts';
-import { measureReferences } from './references.ts';
+import { measureReferences, type ReferenceOptions } from './references.ts';
 import { say } from './say.ts';
 import { type StepContext, type StepPlan, step } from './step.ts';
 
@@ -81,7 +82,7 @@ export async function runBench(
           }
         : undefined;
     say(
-      `references: ${atRates ? `a bare Hono app at ${measuredRates.join(', ')} req/s, ${plan.floorSeconds}s each; then ` : ''}a bare Hono app closed loop, then RabbitMQ alone, ${plan.referenceSeconds}s each`,
+      `references: ${atRates ? `a bare Hono app at ${measuredRates.join(', ')} req/s, ${plan.floorSeconds}s each; then ` : ''}a bare Hono app closed loop, then RabbitMQ alone, ${plan.referenceSeconds}s each${atRates ? `; then the brokers alone at ${measuredRates.join(', ')} msg/s, ${plan.floorSeconds}s each` : ''}`,
     );
     references = await measureReferences({
       vegeta,
@@ -94,7 +95,7 @@ export async function runBench(
       // What the services run with (the launcher's serviceRuntime, --service-env included), so that the app and the
       // edge differ only in what the handler does.
       appEnv: serviceRuntime({ ...process.env, ...plan.serviceEnv }),
-      ...(atRates ? { atRates } : {}),
+      ...(atRates ? { atRates, kafka: ingestKafka(system.env) } : {}),
       say,
     });
   }
@@ -126,6 +127,15 @@ export async function climb(
     }
   }
   return steps;
+}
+
+/**
+ * Kafka as the system's ingest reaches it: the brokers, login, client library and partition count it runs with (its
+ * environment is this process's under the system's, as the launcher gives it).
+ */
+function ingestKafka(env: Record<string, string>): NonNullable<ReferenceOptions['kafka']> {
+  const config = parseConfig(ingestConfigSchema, { ...process.env, ...env });
+  return { ...kafkaConnection(config), client: config.KAFKA_CLIENT, partitions: config.KAFKA_PARTITIONS };
 }
 
 /** What the report says about settings that change what is measured. */

@@ -15,6 +15,7 @@ import type { ServiceName, System } from '@tandem/system';
 import { consumerBacklog, takeLatency } from '../consumers.ts';
 import { type Target, UsageSampler } from '../procstat.ts';
 import {
+  describeErrorStatuses,
   type PipelineName,
   type PipelineStep,
   pipelineLabel,
@@ -374,6 +375,12 @@ export function stepResult(parts: {
     achievedRate,
     requests: summary.requests,
     errorRate,
+    errors: {
+      byStatus: Object.fromEntries(
+        Object.entries(summary.statusCodes).filter(([status]) => status !== '202'),
+      ),
+      texts: summary.errors.slice(0, 5),
+    },
     dropped: Math.max(0, offeredRequests - summary.requests),
     http: { ...summary.latencyMs },
     pipelines,
@@ -398,7 +405,7 @@ export function describeStep(tag: string, result: StepResult): string {
     .join(', ');
   const drained = pipelineNames.map((p) => pipelines[p].drainSeconds);
   return (
-    `  ${tag}: accepted ${result.achievedRate.toFixed(1)}/s, errors ${(result.errorRate * 100).toFixed(2)} %${result.dropped > 0 ? `, ${result.dropped} requests not sent in time (the generator fell behind)` : ''}, HTTP p50 ${result.http.p50.toFixed(1)} / p99 ${result.http.p99.toFixed(1)} ms; e2e ${e2e}; ` +
+    `  ${tag}: accepted ${result.achievedRate.toFixed(1)}/s, errors ${(result.errorRate * 100).toFixed(2)} %${result.errorRate > 0 && result.errors ? ` (${describeErrorStatuses(result.errors.byStatus)})` : ''}${result.dropped > 0 ? `, ${result.dropped} requests not sent in time (the generator fell behind)` : ''}, HTTP p50 ${result.http.p50.toFixed(1)} / p99 ${result.http.p99.toFixed(1)} ms; e2e ${e2e}; ` +
     `drained in ${drained.map((d) => (d === null ? 'never' : `${d.toFixed(1)}s`)).join(' / ')}; ` +
     `${exact.ok ? 'exact ✓' : `NOT EXACT: accepted ${exact.accepted}, Redis +${exact.redis}, Valkey +${exact.valkey}`}; ` +
     `machine ${machine.busyCores.toFixed(2)} of ${machine.cores} cores busy (${machine.otherCores.toFixed(2)} not ours)`
