@@ -6,7 +6,7 @@
  *
  *   node loadtest/src/reference/bare-hono.ts [port]   # prints `listening <port>` once it accepts connections
  */
-import { serve } from '@hono/node-server';
+import { edgeServerDefaults, listen } from '@tandem/edge-api/listen';
 import { Hono } from 'hono';
 
 const app = new Hono();
@@ -21,14 +21,9 @@ app.post('/input/batch', async (c) => {
 });
 
 const port = Number(process.argv[2] ?? 0);
-const server = serve(
-  {
-    fetch: app.fetch,
-    port,
-    hostname: '127.0.0.1',
-    // The edge's own server settings, so that the two differ only in what the handler does.
-    serverOptions: { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 65_000 },
-  },
+// The edge's own server (timeouts, connection bound, backlog), so that the two differ only in what the handler does.
+const server = listen(
+  { fetch: app.fetch, port, hostname: '127.0.0.1', maxConnections: edgeServerDefaults.maxConnections },
   (info) => console.log(`listening ${info.port}`),
 );
 const stop = () => server.close(() => process.exit(0));
