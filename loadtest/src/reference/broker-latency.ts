@@ -11,9 +11,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createRabbitPublisher, kafkaAdapters, type Publisher, removeRabbitQueues } from '@tandem/brokers';
+import {
+  createRabbitPublisher,
+  type Envelope,
+  kafkaAdapters,
+  type Publisher,
+  removeRabbitQueues,
+} from '@tandem/brokers';
 import type { KafkaClientName, KafkaConnection } from '@tandem/config';
-import { encodeMessage } from '@tandem/message';
+import { referenceEnvelope } from './rabbitmq-publish.ts';
 
 export interface BrokerLatencyOptions {
   kafka: KafkaConnection & { client: KafkaClientName; partitions: number };
@@ -78,11 +84,7 @@ export async function brokerLatencyAtRate(options: BrokerLatencyOptions): Promis
     publishers.push(rabbitmq);
 
     const latencies = { kafka: [] as number[], rabbitmq: [] as number[], both: [] as number[] };
-    const timed = async (
-      publisher: Publisher,
-      envelopes: Parameters<Publisher['publish']>[0],
-      into: number[],
-    ) => {
+    const timed = async (publisher: Publisher, envelopes: Envelope[], into: number[]) => {
       const sent = performance.now();
       await publisher.publish(envelopes);
       into.push(performance.now() - sent);
@@ -95,17 +97,7 @@ export async function brokerLatencyAtRate(options: BrokerLatencyOptions): Promis
       const due = started + group * groupEveryMs;
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
-      const envelopes = Array.from({ length: perGroup }, () => {
-        const id = `ref-${(messages++).toString(36).padStart(10, '0')}`;
-        const payload = encodeMessage({
-          id,
-          description: 'Está lloviendo en Cobán, 19°C',
-          country: 'GT',
-          weather: 'rainy',
-          acceptedAt: Date.now(),
-        });
-        return { id, payload };
-      });
+      const envelopes = Array.from({ length: perGroup }, () => referenceEnvelope(messages++));
       const sent = performance.now();
       const work = Promise.all([
         timed(kafka, envelopes, latencies.kafka),

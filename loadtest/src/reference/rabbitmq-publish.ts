@@ -6,6 +6,8 @@
  * (durable, quorum, `tandem-bench-ref-<8 hex>`) and is deleted afterwards, whatever happened.
  */
 import { randomUUID } from 'node:crypto';
+import type { Envelope } from '@tandem/brokers';
+import { encodeMessage } from '@tandem/message';
 import amqp from 'amqplib';
 
 export interface RabbitPublishOptions {
@@ -23,17 +25,20 @@ export interface RabbitPublishResult {
   queue: string;
 }
 
-/** A message like the ones the ingest publishes: a JSON envelope with an id, the message and acceptedAt. */
-function body(index: number): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      id: `ref-${index.toString(36).padStart(10, '0')}`,
-      description: 'Está lloviendo en Cobán, 19°C',
-      country: 'GT',
-      weather: 'rainy',
-      acceptedAt: Date.now(),
-    }),
-  );
+/**
+ * The references' message number `index`, as the ingest publishes one: the JSON envelope of a message with its id
+ * and acceptedAt (the ingest's own encoding), keyed by that id.
+ */
+export function referenceEnvelope(index: number): Envelope {
+  const id = `ref-${index.toString(36).padStart(10, '0')}`;
+  const payload = encodeMessage({
+    id,
+    description: 'Está lloviendo en Cobán, 19°C',
+    country: 'GT',
+    weather: 'rainy',
+    acceptedAt: Date.now(),
+  });
+  return { id, payload };
 }
 
 export async function rabbitPublishRate(options: RabbitPublishOptions): Promise<RabbitPublishResult> {
@@ -48,7 +53,10 @@ export async function rabbitPublishRate(options: RabbitPublishOptions): Promise<
     while (performance.now() < until) {
       for (let i = 0; i < options.window; i++) {
         // The default exchange routes by queue name; persistent, as tandem's messages are.
-        channel.sendToQueue(queue, body(messages + i), { persistent: true, contentType: 'application/json' });
+        channel.sendToQueue(queue, referenceEnvelope(messages + i).payload, {
+          persistent: true,
+          contentType: 'application/json',
+        });
       }
       await channel.waitForConfirms();
       messages += options.window;
