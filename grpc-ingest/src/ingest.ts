@@ -13,7 +13,7 @@ import {
   type WeatherMessage,
 } from '@tandem/message';
 import type { WeatherBatchResponse, WeatherResponse, WeatherResult, WeatherResults } from '@tandem/proto';
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 
 export interface IngestOptions {
   /** The two pipelines' publishers, by name (e.g. kafka, rabbitmq). */
@@ -54,6 +54,10 @@ const messagesTotal = new Counter({
   name: 'ingest_messages_total',
   help: 'Messages by outcome: accepted (both brokers confirmed), invalid, rejected (overload), failed (a broker).',
   labelNames: ['outcome'] as const,
+});
+const messagesInFlight = new Gauge({
+  name: 'ingest_messages_in_flight',
+  help: 'Messages being published now: sent to the brokers, not yet confirmed or failed by both.',
 });
 const publishSeconds = new Histogram({
   name: 'ingest_publish_seconds',
@@ -127,6 +131,7 @@ export function createIngest(options: IngestOptions): Ingest {
       envelopes[i] = { id: message.id, payload: encodeMessage(message) };
     }
     inFlight += count;
+    messagesInFlight.inc(count);
     try {
       const start = performance.now();
       const settled = await Promise.allSettled(
@@ -146,6 +151,7 @@ export function createIngest(options: IngestOptions): Ingest {
       outcomes.accepted.inc(count);
     } finally {
       inFlight -= count;
+      messagesInFlight.dec(count);
     }
   }
 

@@ -310,6 +310,24 @@ describe('metrics', () => {
     expect((observedAfter.kafka ?? 0) - (observedBefore.kafka ?? 0)).toBe(1);
     expect((observedAfter.rabbitmq ?? 0) - (observedBefore.rabbitmq ?? 0)).toBe(1);
   });
+
+  it('shows the messages a broker has not confirmed yet as in flight, and none once it has', async () => {
+    const inFlight = async () =>
+      (await register.getSingleMetric('ingest_messages_in_flight')?.get())?.values[0]?.value;
+    let release = () => {};
+    rabbitmq.release = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const held = processBatch([
+      { description: 'x', country: 'GT', weather: 'Sunny' },
+      { description: 'y', country: 'GT', weather: 'Rainy' },
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await inFlight()).toBe(2);
+    release();
+    await held;
+    expect(await inFlight()).toBe(0);
+  });
 });
 
 describe('grpc.health.v1.Health/Check', () => {

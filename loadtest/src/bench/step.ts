@@ -5,14 +5,15 @@
  * 2. runLoad: vegeta at the rate (open model), with collectUsage sampling every process's CPU and memory
  *    meanwhile (vegeta's own too), and watchBacklog reading each consumer's backlog every second;
  * 3. waitForDrain: until each store has counted every accepted message (or the drain timeout);
- * 4. measureAfter: a moment's settling, the stores' totals and the histograms again;
+ * 4. measureAfter: a moment's settling (after lost answers, until the system holds nothing), the stores' totals and
+ *    the histograms again;
  * 5. checkExact, pipelineStep, saturation and stepResult: the numbers, by pure functions of what was measured.
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LatencySnapshot } from '@tandem/consumer';
 import type { ServiceName, System } from '@tandem/system';
-import { consumerBacklog, takeLatency } from '../consumers.ts';
+import { consumerBacklog, gaugeValue, takeLatency } from '../consumers.ts';
 import { type Target, UsageSampler } from '../procstat.ts';
 import {
   describeErrorStatuses,
@@ -245,22 +246,24 @@ export async function waitForDrain(options: {
 
 /**
  * After the drain: messages whose answer the generator never saw (unresolved: no answer, or a 5xx while the ingest
- * may have published them) can still land, seconds later when the ingest was slow, and would otherwise be counted in
+ * may have published them) can still land seconds later, when the ingest was slow, and would otherwise be counted in
  * the next step's window (a warm-up whose first calls waited on a new Kafka client once put 442 of its messages into
- * the first step). So with any unresolved it waits until both totals have stood still for 2 s, at most the drain
- * timeout; without, a moment, for a double count to show. Then the totals and both histograms (which restarts them).
+ * the first step; an overloaded warm-up once put 7 there more than 2 s after the totals had last moved). So with any
+ * unresolved it waits until the system holds none of them (see heldMessages), at most the drain timeout; without, a
+ * moment, for a double count to show. Then the totals and both histograms (which restarts them).
  */
 async function measureAfter(
   { system, stores, drainTimeoutMs }: StepContext,
   unresolved: number,
 ): Promise<{ totals: Totals; latency: Record<PipelineName, LatencySnapshot> }> {
-  let totals: Totals;
   if (unresolved > 0) {
-    totals = await settledTotals(() => stores.totals(), { quietMs: 2000, timeoutMs: drainTimeoutMs });
+    const held = await untilNothingHeld(() => heldMessages(system), { timeoutMs: drainTimeoutMs });
+    if (held > 0)
+      say(`  the system still held ${held} messages after ${drainTimeoutMs / 1000}s; counting anyway`);
   } else {
     await sleep(300);
-    totals = await stores.totals();
   }
+  const totals = await stores.totals();
   const snapshots = await Promise.all(pipelineNames.map((p) => takeLatency(consumerUrl(system, p))));
   const latency = Object.fromEntries(
     pipelineNames.map((p, i) => {
@@ -272,22 +275,54 @@ async function measureAfter(
   return { totals, latency };
 }
 
-/** Reads the totals every `pollMs` until they have not changed for `quietMs`, or `timeoutMs` has passed. */
-export async function settledTotals(
-  read: () => Promise<Totals>,
-  options: { quietMs: number; timeoutMs: number; pollMs?: number },
-): Promise<Totals> {
-  const { quietMs, timeoutMs, pollMs = 250 } = options;
-  const started = Date.now();
-  let last = await read();
-  let changedAt = Date.now();
-  while (Date.now() - changedAt < quietMs && Date.now() - started < timeoutMs) {
-    await sleep(pollMs);
-    const now = await read();
-    if (now.redis !== last.redis || now.valkey !== last.valkey) changedAt = Date.now();
-    last = now;
+/**
+ * Messages somewhere between the edges and the stores, by what the services report: the edges' calls to the
+ * ingest still out (`edge_ingest_submits_in_flight`, calls rather than messages: what matters is whether it is 0),
+ * the messages the ingests are publishing (`ingest_messages_in_flight`: a call the edge gave up on goes on there)
+ * and both consumers' backlogs. Once the generator has stopped and this is 0, nothing more can be counted.
+ * Infinity when a service does not answer.
+ */
+async function heldMessages(system: System): Promise<number> {
+  const gauges: Promise<number | null>[] = system.instances.flatMap((instance) => {
+    const name = gaugeOf[instance.service.name];
+    return name === undefined ? [] : [instanceGauge(instance.adminUrl, name)];
+  });
+  for (const p of pipelineNames) gauges.push(consumerBacklog(consumerUrl(system, p), p));
+  const values = await Promise.all(gauges);
+  return values.reduce<number>((sum, value) => sum + (value ?? Number.POSITIVE_INFINITY), 0);
+}
+
+const gaugeOf: Partial<Record<ServiceName, string>> = {
+  'edge-api': 'edge_ingest_submits_in_flight',
+  'grpc-ingest': 'ingest_messages_in_flight',
+};
+
+async function instanceGauge(adminUrl: string, name: string): Promise<number | null> {
+  try {
+    const response = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+    return gaugeValue(await response.text(), name, {});
+  } catch {
+    return null;
   }
-  return last;
+}
+
+/**
+ * Reads `held` every `pollMs` until it is 0 twice in a row (an edge's gathering becomes a call within its linger,
+ * between two reads), or `timeoutMs` has passed; resolves with the last reading.
+ */
+export async function untilNothingHeld(
+  held: () => Promise<number>,
+  options: { timeoutMs: number; pollMs?: number },
+): Promise<number> {
+  const { timeoutMs, pollMs = 250 } = options;
+  const started = Date.now();
+  let previous = Number.POSITIVE_INFINITY;
+  for (;;) {
+    const now = await held();
+    if ((now === 0 && previous === 0) || Date.now() - started >= timeoutMs) return now;
+    previous = now;
+    await sleep(pollMs);
+  }
 }
 
 // ------------------------------------------------------------------------------------------------ the numbers
