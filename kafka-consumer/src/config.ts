@@ -16,8 +16,9 @@ export const configSchema = z
     /** Most messages applied to the store in one round trip. Defaults to the subscriber's own default. */
     BATCH_MAX: env.positiveInt(kafkaSubscriberDefaults.maxBatch),
     /**
-     * A fetch waits up to KAFKA_FETCH_MAX_WAIT_MS for KAFKA_FETCH_MIN_BYTES of records: fewer, larger fetches and
-     * store round trips, for at most that much added latency. Default to the subscriber's own defaults.
+     * A record waits up to KAFKA_FETCH_MAX_WAIT_MS to share a fetch with others: fewer, larger fetches and store
+     * round trips, for at most that much added latency (kafkajs waits on the broker for KAFKA_FETCH_MIN_BYTES;
+     * @platformatic/kafka pauses between fetches and does not use it). Default to the subscriber's own defaults.
      */
     KAFKA_FETCH_MAX_WAIT_MS: env.positiveInt(kafkaSubscriberDefaults.maxWaitMs),
     KAFKA_FETCH_MIN_BYTES: env.positiveInt(kafkaSubscriberDefaults.fetchMinBytes),

@@ -112,6 +112,45 @@ describe('platformatic kafka subscriber', () => {
       await kafka.removeResources({ ...connection, topics: [topic], groupIds: [name], logger });
     }
   }, 60_000);
+
+  it('idle, fetches twice a second, not every maxWaitMs, and hands a new record over at once', async () => {
+    const name = suffix();
+    const { topic, publisher } = await topicWithPublisher(kafka, name);
+    // Fetch requests this group's consumer sent (the library's own diagnostics channel).
+    let fetches = 0;
+    const onFetch = (context: unknown) => {
+      if ((context as { client?: { groupId?: string } }).client?.groupId === name) fetches += 1;
+    };
+    const fetchChannel = tracingChannel('plt:kafka:consumer:fetches');
+    fetchChannel.start.subscribe(onFetch);
+    const subscriber = await kafka.createSubscriber({
+      ...connection,
+      topic,
+      groupId: name,
+      clientId: name,
+      maxWaitMs: 10,
+      logger,
+    });
+    try {
+      const seen = collect();
+      await subscriber.start(seen.handler);
+      await waitFor(() => fetches > 0, 'a first fetch');
+      const before = fetches;
+      await sleep(2000);
+      // Waiting 10 ms on the broker each, it would have been ~200.
+      expect(fetches - before).toBeLessThanOrEqual(8);
+      // A fetch is waiting on the broker: the record comes back with it, long before the next one would go.
+      const sent = Date.now();
+      await publisher.publish(makeEnvelopes(1, 'idle'));
+      await waitFor(() => seen.all.length === 1, 'the record');
+      expect(Date.now() - sent).toBeLessThan(400);
+    } finally {
+      fetchChannel.start.unsubscribe(onFetch);
+      await publisher.close();
+      await subscriber.close();
+      await kafka.removeResources({ ...connection, topics: [topic], groupIds: [name], logger });
+    }
+  }, 60_000);
 });
 
 describe('platformatic kafka tools', () => {

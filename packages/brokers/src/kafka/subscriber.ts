@@ -8,15 +8,17 @@ export interface KafkaSubscriberOptions extends SubscriberOptions, KafkaClientOp
   topic: string;
   groupId: string;
   /**
-   * Longest a fetch waits on the broker for fetchMinBytes of new records (ms): the delay a record may take on its
-   * way to the handler for the sake of larger batches, and how often an idle consumer asks again (100 fetches a
-   * second idle cost its process ~3 % of a core more than 500 ms did, measured on a busy 2-core machine: the price
-   * of not holding records back longer). A fetch in flight is finished before close() returns, so this also bounds
-   * how long closing takes. Default 10.
+   * The delay a record may take on its way to the handler for the sake of larger batches (ms). kafkajs: how long a
+   * fetch waits on the broker for fetchMinBytes of new records, and so how often an idle consumer asks again (100
+   * fetches a second idle cost its process ~3 % of a core more than 500 ms did, measured on a busy 2-core machine);
+   * a fetch in flight is finished before close() returns, so this also bounds how long closing takes.
+   * @platformatic/kafka: the pause after each fetch response before the next fetch (its fetches wait on the broker
+   * for one record, up to 500 ms). Default 10.
    */
   maxWaitMs?: number;
   /**
-   * A fetch returns once this many bytes of records are there, or after maxWaitMs (Kafka's fetch.min.bytes).
+   * kafkajs only: a fetch returns once this many bytes of records are there, or after maxWaitMs (Kafka's
+   * fetch.min.bytes).
    * With 1, every fetch returns as soon as one record is there: at 2,000 msg/s a fetch brought a record or two
    * per partition, each a handler call of its own (a store round trip) and the broker worked for each fetch.
    * Default 64 KiB: under load a fetch returns when maxWaitMs is up, with what arrived meanwhile, or sooner when
