@@ -1,4 +1,4 @@
-/** What the benchmark reads from a running consumer over its metrics port: its latency histogram and its backlog. */
+/** What the benchmark reads from the running services over their metrics ports: a consumer's latency histogram, gauges. */
 import type { LatencySnapshot } from '@tandem/consumer';
 
 /** The consumer's end-to-end latency since its last reset; starts a new interval. */
@@ -32,10 +32,19 @@ export function gaugeValue(text: string, name: string, labels: Record<string, st
 }
 
 /** The consumer's own backlog (`consumer_backlog`): Kafka lag, or RabbitMQ ready + unacked deliveries. */
-export async function consumerBacklog(metricsUrl: string, pipeline: string): Promise<number | null> {
+export function consumerBacklog(metricsUrl: string, pipeline: string): Promise<number | null> {
+  return serviceGauge(metricsUrl, 'consumer_backlog', { pipeline });
+}
+
+/** A gauge a service serves on its `/metrics`, or null when it does not answer or has no such gauge. */
+export async function serviceGauge(
+  metricsUrl: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number | null> {
   try {
     const response = await fetch(`${metricsUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
-    return gaugeValue(await response.text(), 'consumer_backlog', { pipeline });
+    return gaugeValue(await response.text(), name, labels);
   } catch {
     return null;
   }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LatencySnapshot } from '@tandem/consumer';
 import type { ServiceName, System } from '@tandem/system';
-import { consumerBacklog, gaugeValue, takeLatency } from '../consumers.ts';
+import { consumerBacklog, serviceGauge, takeLatency } from '../consumers.ts';
 import { type Target, UsageSampler } from '../procstat.ts';
 import {
   describeErrorStatuses,
@@ -285,7 +285,7 @@ async function measureAfter(
 async function heldMessages(system: System): Promise<number> {
   const gauges: Promise<number | null>[] = system.instances.flatMap((instance) => {
     const name = gaugeOf[instance.service.name];
-    return name === undefined ? [] : [instanceGauge(instance.adminUrl, name)];
+    return name === undefined ? [] : [serviceGauge(instance.adminUrl, name)];
   });
   for (const p of pipelineNames) gauges.push(consumerBacklog(consumerUrl(system, p), p));
   const values = await Promise.all(gauges);
@@ -296,15 +296,6 @@ const gaugeOf: Partial<Record<ServiceName, string>> = {
   'edge-api': 'edge_ingest_submits_in_flight',
   'grpc-ingest': 'ingest_messages_in_flight',
 };
-
-async function instanceGauge(adminUrl: string, name: string): Promise<number | null> {
-  try {
-    const response = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
-    return gaugeValue(await response.text(), name, {});
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Reads `held` every `pollMs` until it is 0 twice in a row (an edge's gathering becomes a call within its linger,

@@ -53,6 +53,25 @@ brokerConformance({
   },
 });
 
+/**
+ * Counts the library's own diagnostics events (`plt:kafka:<event>`, e.g. consumer:receives) of one consumer group,
+ * from now until stop().
+ */
+function groupEvents(event: string, groupId: string): { readonly count: number; stop(): void } {
+  const channel = tracingChannel(`plt:kafka:${event}`);
+  let count = 0;
+  const onStart = (context: unknown) => {
+    if ((context as { client?: { groupId?: string } }).client?.groupId === groupId) count += 1;
+  };
+  channel.start.subscribe(onStart);
+  return {
+    get count() {
+      return count;
+    },
+    stop: () => channel.start.unsubscribe(onStart),
+  };
+}
+
 describe('platformatic kafka subscriber', () => {
   kafkaBehaviour(kafka);
 
@@ -68,13 +87,8 @@ describe('platformatic kafka subscriber', () => {
       await publisher.publish(sent.slice(start, start + 500));
     await publisher.close();
 
-    // Records the library read off the broker for this group (its own diagnostics channel).
-    let read = 0;
-    const onRecord = (context: unknown) => {
-      if ((context as { client?: { groupId?: string } }).client?.groupId === name) read += 1;
-    };
-    const receives = tracingChannel('plt:kafka:consumer:receives');
-    receives.start.subscribe(onRecord);
+    // Records the library read off the broker for this group.
+    const read = groupEvents('consumer:receives', name);
     // maxBatch 10 × 1 partition at a time: the lanes pause the stream once they hold 10 records.
     const subscriber = await kafka.createSubscriber({
       ...connection,
@@ -96,17 +110,17 @@ describe('platformatic kafka subscriber', () => {
         await gate;
         await seen.handler(batch);
       });
-      await waitFor(() => read > 0, 'a first fetch');
+      await waitFor(() => read.count > 0, 'a first fetch');
       await sleep(1500);
       // Nothing handled, and the stream stopped after a fetch or two: far from all 3,000 records in memory.
       expect(seen.all.length).toBe(0);
-      expect(read).toBeLessThan(sent.length / 2);
+      expect(read.count).toBeLessThan(sent.length / 2);
       release();
       await waitFor(() => seen.distinct.size === sent.length, 'all 3,000 handled', 30_000);
       expect(seen.all.length).toBe(sent.length);
-      expect(read).toBe(sent.length);
+      expect(read.count).toBe(sent.length);
     } finally {
-      receives.start.unsubscribe(onRecord);
+      read.stop();
       release();
       await subscriber.close();
       await kafka.removeResources({ ...connection, topics: [topic], groupIds: [name], logger });
@@ -116,13 +130,8 @@ describe('platformatic kafka subscriber', () => {
   it('idle, fetches twice a second, not every maxWaitMs, and hands a new record over at once', async () => {
     const name = suffix();
     const { topic, publisher } = await topicWithPublisher(kafka, name);
-    // Fetch requests this group's consumer sent (the library's own diagnostics channel).
-    let fetches = 0;
-    const onFetch = (context: unknown) => {
-      if ((context as { client?: { groupId?: string } }).client?.groupId === name) fetches += 1;
-    };
-    const fetchChannel = tracingChannel('plt:kafka:consumer:fetches');
-    fetchChannel.start.subscribe(onFetch);
+    // Fetch requests this group's consumer sent.
+    const fetches = groupEvents('consumer:fetches', name);
     const subscriber = await kafka.createSubscriber({
       ...connection,
       topic,
@@ -134,18 +143,18 @@ describe('platformatic kafka subscriber', () => {
     try {
       const seen = collect();
       await subscriber.start(seen.handler);
-      await waitFor(() => fetches > 0, 'a first fetch');
-      const before = fetches;
+      await waitFor(() => fetches.count > 0, 'a first fetch');
+      const before = fetches.count;
       await sleep(2000);
       // Waiting 10 ms on the broker each, it would have been ~200.
-      expect(fetches - before).toBeLessThanOrEqual(8);
+      expect(fetches.count - before).toBeLessThanOrEqual(8);
       // A fetch is waiting on the broker: the record comes back with it, long before the next one would go.
       const sent = Date.now();
       await publisher.publish(makeEnvelopes(1, 'idle'));
       await waitFor(() => seen.all.length === 1, 'the record');
       expect(Date.now() - sent).toBeLessThan(400);
     } finally {
-      fetchChannel.start.unsubscribe(onFetch);
+      fetches.stop();
       await publisher.close();
       await subscriber.close();
       await kafka.removeResources({ ...connection, topics: [topic], groupIds: [name], logger });
