@@ -49,6 +49,7 @@ describe('k8s/base', () => {
       'EDGE_COALESCE_MAX',
       'EDGE_COALESCE_LINGER_MS',
       'EDGE_COALESCE_CALLS_OUT',
+      'EDGE_COALESCE_INTERVAL_MS',
       'EDGE_MAX_CONNECTIONS',
     ] as const) {
       expect([name, values[name]]).toEqual([name, expect.stringMatching(/^\d+$/)]);

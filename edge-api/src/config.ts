@@ -79,6 +79,14 @@ export const configSchema = z
       z.coerce.number().int().min(1).max(64).default(ingestGatewayDefaults.coalesceCallsOut),
     ),
     /**
+     * Shortest time between two gathered calls going, unless full (ms, 0..1000); 0: a gathering goes as soon as a
+     * call may. Under load fewer, fuller calls; at low load a message goes at once.
+     */
+    EDGE_COALESCE_INTERVAL_MS: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.coerce.number().int().min(0).max(1000).default(ingestGatewayDefaults.coalesceIntervalMs),
+    ),
+    /**
      * Most client connections open at once (1..65535); past it a new connection is closed as soon as it is accepted.
      * Each open connection holds heap (its parser, socket and request), and a load generator that opens a new one
      * whenever answers lag (vegeta, a client retrying) would otherwise grow the heap until the process dies.

@@ -18,6 +18,7 @@ const ingest = createIngestGateway(config.INGEST_ADDR, {
   coalesceMax: config.EDGE_COALESCE_MAX,
   coalesceLingerMs: config.EDGE_COALESCE_LINGER_MS,
   coalesceCallsOut: config.EDGE_COALESCE_CALLS_OUT,
+  coalesceIntervalMs: config.EDGE_COALESCE_INTERVAL_MS,
   registry,
   logger,
 });
@@ -45,7 +46,7 @@ const server = listen(
         deadlineMs: config.INGEST_DEADLINE_MS,
         maxInFlight: config.MAX_IN_FLIGHT,
         maxConnections: config.EDGE_MAX_CONNECTIONS,
-        coalesce: `${config.EDGE_COALESCE_MAX} messages, ${config.EDGE_COALESCE_CALLS_OUT} call(s) out, ${config.EDGE_COALESCE_LINGER_MS} ms`,
+        coalesce: `${config.EDGE_COALESCE_MAX} messages, ${config.EDGE_COALESCE_CALLS_OUT} call(s) out, ${config.EDGE_COALESCE_LINGER_MS} ms linger, ${config.EDGE_COALESCE_INTERVAL_MS} ms apart`,
         apiKeys: apiKeys
           ? `${apiKeys.length} from ${config.EDGE_API_KEYS_FILE ? 'EDGE_API_KEYS_FILE' : 'EDGE_API_KEYS'}`
           : 'off',

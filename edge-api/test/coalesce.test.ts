@@ -188,11 +188,124 @@ describe('Coalescer', () => {
     expect(gatherings).toEqual([]);
   });
 
-  it('refuses a maxBatch or maxCallsOut that is not a positive integer, or a negative lingerMs', () => {
+  describe('with intervalMs', () => {
+    // performance.now() too: the coalescer measures the interval with it.
+    const fakeClock = () =>
+      vi.useFakeTimers({
+        toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance'],
+      });
+
+    it('under load, sends gatherings at most once every intervalMs, each carrying what came meanwhile', async () => {
+      fakeClock();
+      try {
+        const { gatherings, send } = recorder();
+        const sentAt: number[] = [];
+        const timed: SendGathered = (messages) => {
+          sentAt.push(performance.now());
+          return send(messages);
+        };
+        const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 5, intervalMs: 10 }, timed);
+        const started = performance.now();
+        const pending: Promise<void>[] = [];
+        // A message every ms for 40 ms; the calls come back at once, so only the interval holds them.
+        for (let ms = 0; ms < 40; ms++) {
+          pending.push(coalescer.submit(message(`m-${ms}`)));
+          await vi.advanceTimersByTimeAsync(1);
+        }
+        await vi.advanceTimersByTimeAsync(10);
+        await Promise.all(pending);
+        // The first goes at once (nothing went before), then one every 10 ms: 5 calls for 40 messages, not 40.
+        expect(gatherings.map((g) => g.length)).toEqual([1, 9, 10, 10, 10]);
+        expect(sentAt.map((at) => at - started)).toEqual([0, 10, 20, 30, 40]);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it('sends a message at once when the previous gathering went longer than intervalMs ago', async () => {
+      fakeClock();
+      try {
+        const { gatherings, send } = recorder();
+        const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 5, intervalMs: 10 }, send);
+        const first = coalescer.submit(message('a'));
+        await vi.advanceTimersByTimeAsync(0);
+        await first;
+        await vi.advanceTimersByTimeAsync(10);
+        const second = coalescer.submit(message('b'));
+        await vi.advanceTimersByTimeAsync(0);
+        expect(gatherings).toEqual([['a'], ['b']]);
+        await second;
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it('sends a full gathering at once, within the interval', async () => {
+      fakeClock();
+      try {
+        const { gatherings, send } = recorder();
+        const coalescer = new Coalescer({ maxBatch: 2, lingerMs: 5, intervalMs: 60_000 }, send);
+        const pending = [coalescer.submit(message('a'))];
+        await vi.advanceTimersByTimeAsync(0);
+        pending.push(coalescer.submit(message('b')), coalescer.submit(message('c')));
+        expect(gatherings).toEqual([['a'], ['b', 'c']]);
+        await Promise.all(pending);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it('after the interval, still waits for a call out, at most lingerMs', async () => {
+      fakeClock();
+      try {
+        const { gatherings, send, release } = held();
+        const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 5, intervalMs: 10 }, send);
+        const first = coalescer.submit(message('a'));
+        await vi.advanceTimersByTimeAsync(0);
+        const second = coalescer.submit(message('b'));
+        await vi.advanceTimersByTimeAsync(14); // the interval is over at 10, the linger runs from there
+        expect(gatherings).toEqual([['a']]);
+        await vi.advanceTimersByTimeAsync(1);
+        expect(gatherings).toEqual([['a'], ['b']]);
+        release();
+        release();
+        await Promise.all([first, second]);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it('does not send early when a call comes back within the interval', async () => {
+      fakeClock();
+      try {
+        const { gatherings, send, release } = held();
+        const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 5, intervalMs: 10 }, send);
+        const first = coalescer.submit(message('a'));
+        await vi.advanceTimersByTimeAsync(0);
+        const second = coalescer.submit(message('b'));
+        await vi.advanceTimersByTimeAsync(2);
+        release();
+        await first;
+        await vi.advanceTimersByTimeAsync(7);
+        expect(gatherings).toEqual([['a']]);
+        await vi.advanceTimersByTimeAsync(1);
+        expect(gatherings).toEqual([['a'], ['b']]);
+        release();
+        await second;
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+  });
+
+  it('refuses a maxBatch or maxCallsOut that is not a positive integer, or a negative lingerMs or intervalMs', () => {
     const { send } = recorder();
     expect(() => new Coalescer({ maxBatch: 0, lingerMs: 1 }, send)).toThrow(/maxBatch must be/);
     expect(() => new Coalescer({ maxBatch: 2, lingerMs: 1, maxCallsOut: 0 }, send)).toThrow(/maxCallsOut/);
     expect(() => new Coalescer({ maxBatch: 2, lingerMs: -1 }, send)).toThrow(/lingerMs must be/);
+    expect(() => new Coalescer({ maxBatch: 2, lingerMs: 1, intervalMs: -1 }, send)).toThrow(
+      /intervalMs must be/,
+    );
   });
 });
 

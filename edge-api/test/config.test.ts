@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       EDGE_COALESCE_MAX: 64,
       EDGE_COALESCE_LINGER_MS: 5,
       EDGE_COALESCE_CALLS_OUT: 1,
+      EDGE_COALESCE_INTERVAL_MS: 10,
       EDGE_MAX_CONNECTIONS: 1024,
       EDGE_TRUST_PROXY: 0,
     });
@@ -40,6 +41,7 @@ describe('loadConfig', () => {
         EDGE_COALESCE_MAX: '1',
         EDGE_COALESCE_LINGER_MS: '0',
         EDGE_COALESCE_CALLS_OUT: '2',
+        EDGE_COALESCE_INTERVAL_MS: '0',
         EDGE_MAX_CONNECTIONS: '50',
       }),
     ).toEqual({
@@ -51,6 +53,7 @@ describe('loadConfig', () => {
       EDGE_COALESCE_MAX: 1,
       EDGE_COALESCE_LINGER_MS: 0,
       EDGE_COALESCE_CALLS_OUT: 2,
+      EDGE_COALESCE_INTERVAL_MS: 0,
       EDGE_MAX_CONNECTIONS: 50,
       EDGE_TRUST_PROXY: 0,
     });
@@ -89,6 +92,8 @@ describe('loadConfig', () => {
     ['EDGE_COALESCE_LINGER_MS', '-1'],
     ['EDGE_COALESCE_LINGER_MS', '101'],
     ['EDGE_COALESCE_LINGER_MS', '0.5'],
+    ['EDGE_COALESCE_INTERVAL_MS', '-1'],
+    ['EDGE_COALESCE_INTERVAL_MS', '1001'],
     ['EDGE_COALESCE_CALLS_OUT', '0'],
     ['EDGE_COALESCE_CALLS_OUT', '65'],
     ['EDGE_COALESCE_CALLS_OUT', 'many'],

@@ -40,16 +40,18 @@ export interface IngestGatewayOptions {
   logger?: Logger;
   /** Most single messages gathered into one ProcessTweets call (`submitOne`); 1 sends each with ProcessTweet. */
   coalesceMax?: number;
-  /** Longest a gathering waits after its first message for a gathered call to come back (ms); 0: never waits. */
+  /** Longest a gathering waits for a gathered call to come back (ms); 0: never waits. */
   coalesceLingerMs?: number;
   /** Gathered calls unanswered before the next gathering waits for one to come back (coalesce.ts). */
   coalesceCallsOut?: number;
+  /** Shortest time between two gathered calls going, unless full (ms); 0: none (coalesce.ts). */
+  coalesceIntervalMs?: number;
 }
 
 export interface IngestCallOptions
   extends Pick<
     IngestGatewayOptions,
-    'registry' | 'logger' | 'coalesceMax' | 'coalesceLingerMs' | 'coalesceCallsOut'
+    'registry' | 'logger' | 'coalesceMax' | 'coalesceLingerMs' | 'coalesceCallsOut' | 'coalesceIntervalMs'
   > {
   deadlineMs: number;
   maxInFlight: number;
@@ -111,6 +113,7 @@ export class IngestCalls {
           maxBatch,
           lingerMs: options.coalesceLingerMs ?? ingestGatewayDefaults.coalesceLingerMs,
           maxCallsOut: options.coalesceCallsOut ?? ingestGatewayDefaults.coalesceCallsOut,
+          intervalMs: options.coalesceIntervalMs ?? ingestGatewayDefaults.coalesceIntervalMs,
         },
         (messages) => this.submitEach(messages),
       );

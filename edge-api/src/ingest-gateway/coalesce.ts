@@ -7,8 +7,13 @@
  *   loop (only messages already arrived ride together: at low load nothing waits). Otherwise it waits until one of
  *   them comes back, so that under load each call carries what arrived during the previous one and the per-call
  *   cost (an HTTP/2 stream on both sides, a broker publish round in the ingest) is shared by many messages. It never
- *   waits longer than `lingerMs` after its first message (a slow call does not hold the next ones up beyond that;
- *   0: never waits), nor once it holds `maxBatch` messages: it goes at once, whatever is out.
+ *   waits for a call longer than `lingerMs` (a slow call does not hold the next ones up beyond that; 0: never
+ *   waits), nor once it holds `maxBatch` messages: it goes at once, whatever is out.
+ * - Under load, gatherings go at most once every `intervalMs` (as Kafka's producer lingers): one that could go
+ *   sooner after the previous one went waits for the rest of the interval, unless it is full. A call costs the
+ *   edge and the ingest several hundred µs of CPU whatever it carries, so fewer, fuller calls leave the machine's
+ *   CPU to the brokers. At low load the previous call went long ago, and a message goes at once as before. The
+ *   longest a message waits is therefore `intervalMs`, then `lingerMs` for a call out.
  * - Nothing else waits: the queue never holds more than `maxBatch` messages, and the call it becomes is bounded
  *   like every other (the gateway's MAX_IN_FLIGHT calls; over it, every message of the gathering is answered
  *   `overloaded` at once).
@@ -24,10 +29,12 @@ import type { IngestError, IngestMessage } from './contract.ts';
 export interface CoalescerOptions {
   /** Most messages in one call. */
   maxBatch: number;
-  /** Longest a gathering waits after its first message for a call to come back (ms); 0: never waits. */
+  /** Longest a gathering waits for a call to come back (ms); 0: never waits. */
   lingerMs: number;
   /** Calls of gathered messages unanswered before the next gathering waits for one to come back. Default 1. */
   maxCallsOut?: number;
+  /** Shortest time between two gatherings going (ms), unless full; 0 (the default): none. */
+  intervalMs?: number;
 }
 
 /** Sends one gathering: one outcome per message, in order (undefined: accepted); rejects for them all. */
@@ -45,12 +52,17 @@ export class Coalescer {
   readonly #maxBatch: number;
   readonly #lingerMs: number;
   readonly #maxCallsOut: number;
+  readonly #intervalMs: number;
   readonly #send: SendGathered;
   #waiting: Waiting[] = [];
   /** The gathering goes at the end of this turn. */
   #immediate: NodeJS.Immediate | undefined;
   /** The gathering waits for a call to come back, at most until this fires. */
   #linger: NodeJS.Timeout | undefined;
+  /** The gathering waits for the rest of the interval since the previous one went. */
+  #interval: NodeJS.Timeout | undefined;
+  /** When the previous gathering went (performance.now()). */
+  #lastSentAt = Number.NEGATIVE_INFINITY;
   /** Calls sent and not yet answered. */
   #callsOut = 0;
 
@@ -65,6 +77,9 @@ export class Coalescer {
     if (!(options.lingerMs >= 0)) {
       throw new RangeError(`lingerMs must be 0 or more, got ${options.lingerMs}`);
     }
+    const intervalMs = options.intervalMs ?? 0;
+    if (!(intervalMs >= 0)) throw new RangeError(`intervalMs must be 0 or more, got ${intervalMs}`);
+    this.#intervalMs = intervalMs;
     this.#maxBatch = options.maxBatch;
     this.#lingerMs = options.lingerMs;
     this.#maxCallsOut = maxCallsOut;
@@ -109,6 +124,7 @@ export class Coalescer {
     const gathered = this.#waiting;
     if (gathered.length === 0) return;
     this.#waiting = [];
+    this.#lastSentAt = performance.now();
     const messages = new Array<IngestMessage>(gathered.length);
     for (let i = 0; i < gathered.length; i++) {
       const entry = gathered[i] as Waiting;
@@ -139,8 +155,23 @@ export class Coalescer {
     );
   };
 
-  /** A first message waits: goes at the end of this turn if a call may go now, else waits for one (bounded). */
+  /** A first message waits: for the rest of the interval, if the previous gathering went less than it ago. */
   #schedule(): void {
+    const rest = this.#lastSentAt + this.#intervalMs - performance.now();
+    if (rest > 0) this.#interval ??= setTimeout(this.#intervalOver, rest);
+    else this.#goWhenCallFree();
+  }
+
+  readonly #intervalOver = (): void => {
+    this.#interval = undefined;
+    if (this.#waiting.length === 0) return;
+    // Timers run before the event loop reads sockets: nothing more would join by the end of this turn.
+    if (this.#callsOut < this.#maxCallsOut) this.flush();
+    else this.#goWhenCallFree();
+  };
+
+  /** Goes at the end of this turn if a call may go now, else waits for one (bounded by lingerMs). */
+  #goWhenCallFree(): void {
     if (this.#callsOut < this.#maxCallsOut || this.#lingerMs <= 0) {
       this.#immediate ??= setImmediate(this.flush);
     } else {
@@ -154,7 +185,12 @@ export class Coalescer {
    */
   #answered(): void {
     this.#callsOut -= 1;
-    if (this.#waiting.length > 0 && this.#callsOut < this.#maxCallsOut && this.#immediate === undefined) {
+    if (
+      this.#waiting.length > 0 &&
+      this.#callsOut < this.#maxCallsOut &&
+      this.#immediate === undefined &&
+      this.#interval === undefined // it goes when the interval is over
+    ) {
       this.#immediate = setImmediate(this.flush);
     }
   }
@@ -167,6 +203,10 @@ export class Coalescer {
     if (this.#linger !== undefined) {
       clearTimeout(this.#linger);
       this.#linger = undefined;
+    }
+    if (this.#interval !== undefined) {
+      clearTimeout(this.#interval);
+      this.#interval = undefined;
     }
   }
 }
