@@ -298,9 +298,8 @@ export interface Busiest {
 /** What would take load off each of tandem's services, for the report's knee line. */
 const relief: Record<string, string> = {
   'edge-api':
-    'fewer, larger calls to the ingest (a longer `EDGE_COALESCE_INTERVAL_MS` between gathered calls), a cheaper HTTP path per request, or `POST /input/batch`',
-  'grpc-ingest':
-    'fewer, larger calls from the edge (a longer `EDGE_COALESCE_INTERVAL_MS`), and so more messages per Kafka produce and RabbitMQ publish',
+    'fewer, larger calls to the ingest (concurrent requests coalesced into one call), a cheaper HTTP path per request, or `POST /input/batch`',
+  'grpc-ingest': 'more messages per Kafka produce and RabbitMQ publish (larger batches from the edge)',
   'kafka-consumer': 'more records per fetch and per store round trip',
   'rabbit-consumer': 'a larger prefetch and more deliveries per store round trip',
 };

@@ -449,7 +449,7 @@ describe('a version-2 report', () => {
 
     it("says how much of the edge's CPU per message is the bare HTTP floor at the last sustained rate", () => {
       expect(markdown(v4(collapsed), 'c.svg')).toContain(
-        "- At the last sustained rate, 50 msg/s, the busiest process was **edge-api** at 0.40 core (8000 µs of CPU per message) — one of tandem's own services; what would move it: fewer, larger calls to the ingest (a longer `EDGE_COALESCE_INTERVAL_MS` between gathered calls), a cheaper HTTP path per request, or `POST /input/batch`. Of its 8000 µs, 1500 are what a bare Hono app (JSON parse, 202) costs per request at this rate on this machine, Node's HTTP floor; the rest, 6500 µs, is what the edge does beyond serving HTTP.\n",
+        "- At the last sustained rate, 50 msg/s, the busiest process was **edge-api** at 0.40 core (8000 µs of CPU per message) — one of tandem's own services; what would move it: fewer, larger calls to the ingest (concurrent requests coalesced into one call), a cheaper HTTP path per request, or `POST /input/batch`. Of its 8000 µs, 1500 are what a bare Hono app (JSON parse, 202) costs per request at this rate on this machine, Node's HTTP floor; the rest, 6500 µs, is what the edge does beyond serving HTTP.\n",
       );
       // Every rate held: the knee line is about the highest rate, a sustained one.
       const held = [
@@ -462,7 +462,7 @@ describe('a version-2 report', () => {
       // The floor measured no lower than the edge (noise): said so, not as a negative rest.
       const cheapEdge = [step(1, 50, { processes: usage(0.05, 0.01, 0.01) })];
       expect(markdown(v4(cheapEdge), 'c.svg')).toContain(
-        "the busiest process was **edge-api** at 0.05 core (1000 µs of CPU per message) — one of tandem's own services; what would move it: fewer, larger calls to the ingest (a longer `EDGE_COALESCE_INTERVAL_MS` between gathered calls), a cheaper HTTP path per request, or `POST /input/batch`. A bare Hono app (JSON parse, 202) costs 1500 µs per request at this rate on this machine, no less than the edge's 1000: within noise, the edge's cost is Node's HTTP floor. The machine:",
+        "the busiest process was **edge-api** at 0.05 core (1000 µs of CPU per message) — one of tandem's own services; what would move it: fewer, larger calls to the ingest (concurrent requests coalesced into one call), a cheaper HTTP path per request, or `POST /input/batch`. A bare Hono app (JSON parse, 202) costs 1500 µs per request at this rate on this machine, no less than the edge's 1000: within noise, the edge's cost is Node's HTTP floor. The machine:",
       );
       // At a failed rate, another process the busiest, or two edges sharing the rate: nothing to set it against.
       const edgeAtKnee = markdown(v4(steps), 'c.svg');
