@@ -1,7 +1,7 @@
 // The Coalescer alone, over a send the test controls: when a gathering goes (size, linger), how each caller is
 // settled from its own outcome, and that nothing waits beyond the bound. Through real transports:
 // ingest-gateway.case.ts ("single messages, gathered").
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { IngestCalls, type IngestResult } from '../src/ingest-gateway/calls.ts';
 import { Coalescer, type SendGathered } from '../src/ingest-gateway/coalesce.ts';
 import { IngestError, type IngestMessage } from '../src/ingest-gateway/contract.ts';
@@ -190,111 +190,90 @@ describe('Coalescer', () => {
 
   describe('with intervalMs', () => {
     // performance.now() too: the coalescer measures the interval with it.
-    const fakeClock = () =>
+    beforeEach(() => {
       vi.useFakeTimers({
         toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance'],
       });
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+    });
 
     it('under load, sends gatherings at most once every intervalMs, each carrying what came meanwhile', async () => {
-      fakeClock();
-      try {
-        const { gatherings, send } = recorder();
-        const sentAt: number[] = [];
-        const timed: SendGathered = (messages) => {
-          sentAt.push(performance.now());
-          return send(messages);
-        };
-        const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 5, intervalMs: 10 }, timed);
-        const started = performance.now();
-        const pending: Promise<void>[] = [];
-        // A message every ms for 40 ms; the calls come back at once, so only the interval holds them.
-        for (let ms = 0; ms < 40; ms++) {
-          pending.push(coalescer.submit(message(`m-${ms}`)));
-          await vi.advanceTimersByTimeAsync(1);
-        }
-        await vi.advanceTimersByTimeAsync(10);
-        await Promise.all(pending);
-        // The first goes at once (nothing went before), then one every 10 ms: 5 calls for 40 messages, not 40.
-        expect(gatherings.map((g) => g.length)).toEqual([1, 9, 10, 10, 10]);
-        expect(sentAt.map((at) => at - started)).toEqual([0, 10, 20, 30, 40]);
-      } finally {
-        vi.useRealTimers();
+      const { gatherings, send } = recorder();
+      const sentAt: number[] = [];
+      const timed: SendGathered = (messages) => {
+        sentAt.push(performance.now());
+        return send(messages);
+      };
+      const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 5, intervalMs: 10 }, timed);
+      const started = performance.now();
+      const pending: Promise<void>[] = [];
+      // A message every ms for 40 ms; the calls come back at once, so only the interval holds them.
+      for (let ms = 0; ms < 40; ms++) {
+        pending.push(coalescer.submit(message(`m-${ms}`)));
+        await vi.advanceTimersByTimeAsync(1);
       }
+      await vi.advanceTimersByTimeAsync(10);
+      await Promise.all(pending);
+      // The first goes at once (nothing went before), then one every 10 ms: 5 calls for 40 messages, not 40.
+      expect(gatherings.map((g) => g.length)).toEqual([1, 9, 10, 10, 10]);
+      expect(sentAt.map((at) => at - started)).toEqual([0, 10, 20, 30, 40]);
     });
 
     it('sends a message at once when the previous gathering went longer than intervalMs ago', async () => {
-      fakeClock();
-      try {
-        const { gatherings, send } = recorder();
-        const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 5, intervalMs: 10 }, send);
-        const first = coalescer.submit(message('a'));
-        await vi.advanceTimersByTimeAsync(0);
-        await first;
-        await vi.advanceTimersByTimeAsync(10);
-        const second = coalescer.submit(message('b'));
-        await vi.advanceTimersByTimeAsync(0);
-        expect(gatherings).toEqual([['a'], ['b']]);
-        await second;
-      } finally {
-        vi.useRealTimers();
-      }
+      const { gatherings, send } = recorder();
+      const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 5, intervalMs: 10 }, send);
+      const first = coalescer.submit(message('a'));
+      await vi.advanceTimersByTimeAsync(0);
+      await first;
+      await vi.advanceTimersByTimeAsync(10);
+      const second = coalescer.submit(message('b'));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(gatherings).toEqual([['a'], ['b']]);
+      await second;
     });
 
     it('sends a full gathering at once, within the interval', async () => {
-      fakeClock();
-      try {
-        const { gatherings, send } = recorder();
-        const coalescer = new Coalescer({ maxBatch: 2, lingerMs: 5, intervalMs: 60_000 }, send);
-        const pending = [coalescer.submit(message('a'))];
-        await vi.advanceTimersByTimeAsync(0);
-        pending.push(coalescer.submit(message('b')), coalescer.submit(message('c')));
-        expect(gatherings).toEqual([['a'], ['b', 'c']]);
-        await Promise.all(pending);
-      } finally {
-        vi.useRealTimers();
-      }
+      const { gatherings, send } = recorder();
+      const coalescer = new Coalescer({ maxBatch: 2, lingerMs: 5, intervalMs: 60_000 }, send);
+      const pending = [coalescer.submit(message('a'))];
+      await vi.advanceTimersByTimeAsync(0);
+      pending.push(coalescer.submit(message('b')), coalescer.submit(message('c')));
+      expect(gatherings).toEqual([['a'], ['b', 'c']]);
+      await Promise.all(pending);
     });
 
     it('after the interval, still waits for a call out, at most lingerMs', async () => {
-      fakeClock();
-      try {
-        const { gatherings, send, release } = held();
-        const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 5, intervalMs: 10 }, send);
-        const first = coalescer.submit(message('a'));
-        await vi.advanceTimersByTimeAsync(0);
-        const second = coalescer.submit(message('b'));
-        await vi.advanceTimersByTimeAsync(14); // the interval is over at 10, the linger runs from there
-        expect(gatherings).toEqual([['a']]);
-        await vi.advanceTimersByTimeAsync(1);
-        expect(gatherings).toEqual([['a'], ['b']]);
-        release();
-        release();
-        await Promise.all([first, second]);
-      } finally {
-        vi.useRealTimers();
-      }
+      const { gatherings, send, release } = held();
+      const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 5, intervalMs: 10 }, send);
+      const first = coalescer.submit(message('a'));
+      await vi.advanceTimersByTimeAsync(0);
+      const second = coalescer.submit(message('b'));
+      await vi.advanceTimersByTimeAsync(14); // the interval is over at 10, the linger runs from there
+      expect(gatherings).toEqual([['a']]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(gatherings).toEqual([['a'], ['b']]);
+      release();
+      release();
+      await Promise.all([first, second]);
     });
 
     it('does not send early when a call comes back within the interval', async () => {
-      fakeClock();
-      try {
-        const { gatherings, send, release } = held();
-        const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 5, intervalMs: 10 }, send);
-        const first = coalescer.submit(message('a'));
-        await vi.advanceTimersByTimeAsync(0);
-        const second = coalescer.submit(message('b'));
-        await vi.advanceTimersByTimeAsync(2);
-        release();
-        await first;
-        await vi.advanceTimersByTimeAsync(7);
-        expect(gatherings).toEqual([['a']]);
-        await vi.advanceTimersByTimeAsync(1);
-        expect(gatherings).toEqual([['a'], ['b']]);
-        release();
-        await second;
-      } finally {
-        vi.useRealTimers();
-      }
+      const { gatherings, send, release } = held();
+      const coalescer = new Coalescer({ maxBatch: 64, lingerMs: 5, intervalMs: 10 }, send);
+      const first = coalescer.submit(message('a'));
+      await vi.advanceTimersByTimeAsync(0);
+      const second = coalescer.submit(message('b'));
+      await vi.advanceTimersByTimeAsync(2);
+      release();
+      await first;
+      await vi.advanceTimersByTimeAsync(7);
+      expect(gatherings).toEqual([['a']]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(gatherings).toEqual([['a'], ['b']]);
+      release();
+      await second;
     });
   });
 
