@@ -57,8 +57,8 @@ export const ingestGatewayDefaults = Object.freeze({
   coalesceCallsOut: 1,
   /**
    * Shortest time between two gathered calls going, unless full (ms): under load each call then carries ~10 ms of
-   * messages. At 2,000 msg/s on the bench's 2 cores, tandem's CPU per message fell from ~425 to ~350 µs for ~4 ms
-   * more median latency (bench/README.md). At low load a message goes at once.
+   * messages. At 2,000 msg/s on the bench's 2 cores, tandem's CPU per message fell from 412–416 to 318–329 µs for
+   * ~4 ms more median latency (bench/README.md). At low load a message goes at once.
    */
   coalesceIntervalMs: 10,
 });
