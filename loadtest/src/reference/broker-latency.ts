@@ -19,6 +19,7 @@ import {
   removeRabbitQueues,
 } from '@tandem/brokers';
 import type { KafkaClientName, KafkaConnection } from '@tandem/config';
+import { ingestGatewayDefaults } from '@tandem/edge-api/ingest-gateway/contract';
 import { referenceEnvelope } from './rabbitmq-publish.ts';
 
 export interface BrokerLatencyOptions {
@@ -28,9 +29,9 @@ export interface BrokerLatencyOptions {
   rate: number;
   seconds: number;
   /**
-   * One group every so many ms. Default 10: under load the edge sends a gathered call every
-   * EDGE_COALESCE_INTERVAL_MS (10). Rounded so that whole groups make the rate exactly; at low rates, longer, so
-   * that a group holds one message at least.
+   * One group every so many ms. Default: the edge's default EDGE_COALESCE_INTERVAL_MS (10), how often it sends a
+   * gathered call under load. Rounded so that whole groups make the rate exactly; at low rates, longer, so that a
+   * group holds one message at least.
    */
   groupEveryMs?: number;
 }
@@ -71,7 +72,10 @@ export function confirmLatency(samples: readonly number[]): ConfirmLatency {
 
 export async function brokerLatencyAtRate(options: BrokerLatencyOptions): Promise<BrokerLatencyResult> {
   // At least one message a group: below 1000 / groupEveryMs msg/s the groups come less often instead.
-  const perGroup = Math.max(1, Math.round((options.rate * (options.groupEveryMs ?? 10)) / 1000));
+  const perGroup = Math.max(
+    1,
+    Math.round((options.rate * (options.groupEveryMs ?? ingestGatewayDefaults.coalesceIntervalMs)) / 1000),
+  );
   const groupEveryMs = (perGroup * 1000) / options.rate;
   const name = `tandem-bench-ref-${randomUUID().slice(0, 8)}`;
   const { client, partitions, ...connection } = options.kafka;
